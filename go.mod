@@ -1,0 +1,3 @@
+module github.com/chatcards/chatcards
+
+go 1.26.8

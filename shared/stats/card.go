@@ -1,0 +1,132 @@
+package stats
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
+
+// Card holds the figures of one session, with the field names of the
+// statistics spec. It is what `chatcards stats` prints and what the sync
+// writes onto the stored card.
+type Card struct {
+	SessionID              string        `json:"sessionId"`
+	Active                 bool          `json:"active"`
+	Status                 string        `json:"status"`
+	ChatLog                []LogEntry    `json:"chatLog"`
+	MessageCount           int           `json:"messageCount"`
+	Customer               string        `json:"customer,omitempty"`
+	Members                []string      `json:"members"`
+	SupportPerson          string        `json:"supportPerson,omitempty"`
+	StartTime              string        `json:"startTime,omitempty"`
+	EndTime                string        `json:"endTime,omitempty"`
+	WaitBeforeFirstReplyMs *int64        `json:"waitBeforeFirstReplyMs"` // null when absent
+	AgentGreetingMs        *int64        `json:"agentGreetingMs,omitempty"`
+	RelatedTickets         []string      `json:"relatedTickets"`
+	NoOperatorResponse     bool          `json:"noOperatorResponse"`
+	Abandoned              bool          `json:"abandoned"`
+	Markers                []string      `json:"markers"`
+	Pages                  []string      `json:"pages"`
+	Statistics             Statistics    `json:"statistics"`
+	Agents                 []Agent       `json:"agents"`
+	ResponseTimes          ResponseTimes `json:"responseTimes"`
+	Productivity           Productivity  `json:"productivity"`
+}
+
+// LogEntry is one chat line: a message (Text) or an attachment (File).
+type LogEntry struct {
+	At          string `json:"at"`
+	Participant string `json:"participant"`
+	Role        string `json:"role"`
+	Name        string `json:"name,omitempty"`
+	Text        string `json:"text,omitempty"`
+	File        *File  `json:"file,omitempty"`
+}
+
+// File describes an attachment in the chat log.
+type File struct {
+	Name        string `json:"name"`
+	ContentType string `json:"contentType"`
+	Size        int64  `json:"size"`
+}
+
+// Agent is the per-agent figures of one session.
+type Agent struct {
+	Participant  string `json:"participant"`
+	Person       string `json:"person"`
+	Name         string `json:"name,omitempty"`
+	Messages     int64  `json:"messages"`
+	ReplyCount   int64  `json:"replyCount"`
+	ReplyTotalMs int64  `json:"replyTotalMs"`
+	ReplyMaxMs   int64  `json:"replyMaxMs"`
+	ReplyAvgMs   *int64 `json:"replyAvgMs,omitempty"`
+	PresenceMs   int64  `json:"presenceMs"`
+}
+
+// Group is one wait/reply figure to the millisecond.
+type Group struct {
+	Count   int64 `json:"count"`
+	TotalMs int64 `json:"totalMs"`
+	MaxMs   int64 `json:"maxMs"`
+	AvgMs   int64 `json:"avgMs"`
+}
+
+// ResponseTimes holds the four wait/reply groups; a group with no pair is nil.
+type ResponseTimes struct {
+	AgentReply    *Group `json:"agentReply,omitempty"`
+	AgentWait     *Group `json:"agentWait,omitempty"`
+	CustomerReply *Group `json:"customerReply,omitempty"`
+	CustomerWait  *Group `json:"customerWait,omitempty"`
+}
+
+// Productivity is the session productivity block.
+type Productivity struct {
+	OperatorMessages int64  `json:"operatorMessages"`
+	ClientMessages   int64  `json:"clientMessages"`
+	BotMessages      int64  `json:"botMessages"`
+	ResponseMaxMs    *int64 `json:"responseMaxMs,omitempty"`
+	ResponseAvgMs    *int64 `json:"responseAvgMs,omitempty"`
+}
+
+// Value is one entry of the statistics map: a string or an integer.
+type Value struct {
+	Str   string
+	Num   int64
+	IsStr bool
+}
+
+// Str and Num build Values.
+func Str(s string) Value { return Value{Str: s, IsStr: true} }
+func Num(n int64) Value  { return Value{Num: n} }
+
+// String renders the value as it would appear in a CSV cell.
+func (v Value) String() string {
+	if v.IsStr {
+		return v.Str
+	}
+	return strconv.FormatInt(v.Num, 10)
+}
+
+func (v Value) MarshalJSON() ([]byte, error) {
+	if v.IsStr {
+		return json.Marshal(v.Str)
+	}
+	return strconv.AppendInt(nil, v.Num, 10), nil
+}
+
+func (v *Value) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		v.IsStr = true
+		v.Num = 0
+		return json.Unmarshal(b, &v.Str)
+	}
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		return fmt.Errorf("statistics value %s: not a string or an integer", b)
+	}
+	*v = Value{Num: n}
+	return nil
+}
+
+// Statistics is the `statistics` map of a card, keyed by csg_/cse_ names.
+type Statistics map[string]Value
