@@ -1,0 +1,341 @@
+// Package syncer is the history download: for every active card it fetches
+// the transcript, computes the figures and writes them through the store's
+// optimistic update, closing the card once the chat has ended.
+package syncer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/chatcards/chatcards/shared/card"
+	"github.com/chatcards/chatcards/shared/cardstore"
+	"github.com/chatcards/chatcards/shared/sources"
+	"github.com/chatcards/chatcards/shared/stats"
+)
+
+// Options of a Syncer. Zero values take the documented defaults.
+type Options struct {
+	Settings    stats.Settings
+	Concurrency int           // SYNC_CONCURRENCY, default 16
+	NoPartial   bool          // SYNC_PARTIAL=false: leave still-running sessions untouched
+	StaleAfter  time.Duration // STALE_AFTER, default 7 days
+	// Margin is how long before the context's deadline the run stops taking
+	// new sessions, so in-flight ones finish and the summary is logged.
+	// Default: 10% of the time left at the start, at least 2 s, at most 30 s.
+	Margin time.Duration
+	// Retries of an update that lost the optimistic check (default 3).
+	Retries int
+	Now     func() time.Time
+	Logger  *slog.Logger
+}
+
+// Syncer runs sync passes. It is safe for concurrent use.
+type Syncer struct {
+	store cardstore.Store
+	src   sources.Source
+	opt   Options
+}
+
+// New returns a Syncer over a store and a source.
+func New(store cardstore.Store, src sources.Source, opt Options) *Syncer {
+	if opt.Concurrency <= 0 {
+		opt.Concurrency = 16
+	}
+	if opt.StaleAfter <= 0 {
+		opt.StaleAfter = 7 * 24 * time.Hour
+	}
+	if opt.Retries <= 0 {
+		opt.Retries = 3
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	if opt.Settings == (stats.Settings{}) {
+		opt.Settings = stats.DefaultSettings()
+	}
+	return &Syncer{store: store, src: src, opt: opt}
+}
+
+// Outcome of one session.
+type Outcome string
+
+const (
+	Updated   Outcome = "updated"   // new figures written, still active
+	Closed    Outcome = "closed"    // the chat ended: figures written, card inactive
+	Unchanged Outcome = "unchanged" // same transcript as last time: nothing written
+	NotYet    Outcome = "not_yet"   // the platform does not have it yet
+	Stale     Outcome = "stale"     // no transcript after StaleAfter: closed with a reason
+	Failed    Outcome = "failed"    // platform error or bad transcript; retried next run
+	Skipped   Outcome = "skipped"   // still running and partial figures are off
+)
+
+// Summary counts one run.
+type Summary struct {
+	Seen, Updated, Closed, Unchanged, NotYet, Stale, Failed, BadTranscript, Skipped int
+	// Stopped is true when the run ended early at the deadline; the next run
+	// carries on with the cards still active.
+	Stopped  bool
+	Duration time.Duration
+}
+
+func (s *Summary) add(o Outcome, bad bool) {
+	s.Seen++
+	switch o {
+	case Updated:
+		s.Updated++
+	case Closed:
+		s.Closed++
+	case Unchanged:
+		s.Unchanged++
+	case NotYet:
+		s.NotYet++
+	case Stale:
+		s.Stale++
+	case Skipped:
+		s.Skipped++
+	case Failed:
+		s.Failed++
+		if bad {
+			s.BadTranscript++
+		}
+	}
+}
+
+// Run syncs every active card of the given folders (all folders when none
+// are given). One failing session never stops the run. It returns an error
+// only when the cards cannot be listed at all.
+func (s *Syncer) Run(ctx context.Context, folders []string) (Summary, error) {
+	began := s.opt.Now()
+	stopAt, hasDeadline := s.stopTime(ctx)
+	var (
+		sum  Summary
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		jobs = make(chan *card.Card)
+	)
+	for range s.opt.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range jobs {
+				o, err := s.syncCard(ctx, c)
+				if err != nil {
+					s.opt.Logger.Warn("sync session failed", "folder", c.Folder, "sessionId", c.SessionID, "outcome", string(o), "error", err.Error())
+				}
+				mu.Lock()
+				sum.add(o, sources.IsBadTranscript(err))
+				mu.Unlock()
+			}
+		}()
+	}
+
+	if len(folders) == 0 {
+		folders = []string{""} // ListActive with "" lists every folder
+	}
+	var listErr error
+feed:
+	for _, f := range folders {
+		cursor := ""
+		for {
+			page, err := s.store.ListActive(ctx, f, cardstore.ListOptions{Cursor: cursor, Limit: 100})
+			if err != nil {
+				listErr = fmt.Errorf("sync: list active cards of %q: %w", f, err)
+				break feed
+			}
+			for _, c := range page.Cards {
+				if hasDeadline && !s.opt.Now().Before(stopAt) {
+					mu.Lock()
+					sum.Stopped = true
+					mu.Unlock()
+					break feed
+				}
+				select {
+				case jobs <- c:
+				case <-ctx.Done():
+					mu.Lock()
+					sum.Stopped = true
+					mu.Unlock()
+					break feed
+				}
+			}
+			if page.Next == "" {
+				break
+			}
+			cursor = page.Next
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	sum.Duration = s.opt.Now().Sub(began)
+	return sum, listErr
+}
+
+// stopTime is when the run stops taking new sessions.
+func (s *Syncer) stopTime(ctx context.Context) (time.Time, bool) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return time.Time{}, false
+	}
+	margin := s.opt.Margin
+	if margin <= 0 {
+		margin = min(max(time.Until(dl)/10, 2*time.Second), 30*time.Second)
+	}
+	// ctx deadlines are wall-clock; translate into the injected clock.
+	return s.opt.Now().Add(time.Until(dl) - margin), true
+}
+
+// SyncOne syncs one session (the S3 object-created path) in whichever folder
+// holds its card. ok is false when no folder has it.
+func (s *Syncer) SyncOne(ctx context.Context, sessionID string, res *sources.Result) (o Outcome, ok bool, err error) {
+	folders, err := s.store.ListFolders(ctx)
+	if err != nil {
+		return Failed, false, fmt.Errorf("sync: list folders: %w", err)
+	}
+	for _, f := range folders {
+		c, err := s.store.Get(ctx, f, sessionID)
+		if card.ErrorCode(err) == card.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return Failed, false, err
+		}
+		if !c.Active {
+			return Unchanged, true, nil
+		}
+		o, err := s.apply(ctx, c, res)
+		return o, true, err
+	}
+	return NotYet, false, nil
+}
+
+// syncCard fetches and applies one card's transcript.
+func (s *Syncer) syncCard(ctx context.Context, c *card.Card) (Outcome, error) {
+	started, _ := time.Parse(time.RFC3339Nano, c.StartedAt)
+	res, err := s.src.Fetch(ctx, sources.Request{Folder: c.Folder, SessionID: c.SessionID, StartedAt: started})
+	switch {
+	case errors.Is(err, sources.ErrNotYet):
+		if !started.IsZero() && s.opt.Now().Sub(started) >= s.opt.StaleAfter {
+			return s.closeStale(ctx, c)
+		}
+		return NotYet, nil
+	case err != nil:
+		return Failed, err
+	}
+	return s.apply(ctx, c, &res)
+}
+
+// apply writes the figures of res onto c, re-reading and recomputing when a
+// concurrent writer (a ticket through the API) got there first.
+func (s *Syncer) apply(ctx context.Context, c *card.Card, res *sources.Result) (Outcome, error) {
+	if res.Transcript.SessionID != c.SessionID {
+		return Failed, fmt.Errorf("sync: transcript is for session %q", res.Transcript.SessionID)
+	}
+	hash := s.sourceHash(res.Hash)
+	for attempt := 0; ; attempt++ {
+		if c.SourceHash == hash {
+			return Unchanged, nil
+		}
+		figures := stats.Compute(res.Transcript, s.opt.Settings, c.AttachedTickets)
+		if figures.Active && s.opt.NoPartial {
+			return Skipped, nil
+		}
+		next := merge(c, figures, res)
+		next.SourceHash = hash
+		next.SyncedAt = s.opt.Now().UTC().Format(time.RFC3339Nano)
+		err := s.store.Update(ctx, next)
+		if err == nil {
+			if figures.Active {
+				return Updated, nil
+			}
+			return Closed, nil
+		}
+		if card.ErrorCode(err) != card.ECONFLICT || attempt >= s.opt.Retries {
+			return Failed, fmt.Errorf("sync: update card: %w", err)
+		}
+		if c, err = s.store.Get(ctx, c.Folder, c.SessionID); err != nil {
+			return Failed, fmt.Errorf("sync: re-read card after a conflict: %w", err)
+		}
+	}
+}
+
+// sourceHash ties the transcript to the settings it was computed with, so a
+// change of STATS_MODE or thresholds recomputes the cards.
+func (s *Syncer) sourceHash(transcriptHash string) string {
+	h := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%d|%d|%t", transcriptHash, s.opt.Settings.Mode,
+		s.opt.Settings.IdleThreshold.Milliseconds(), s.opt.Settings.AsyncIdleThreshold.Milliseconds(), s.opt.NoPartial))
+	return hex.EncodeToString(h[:])
+}
+
+// merge returns a copy of stored with the new figures. What the chatbot
+// told us at create survives where the transcript is silent: the customer,
+// channel and language, and pages it reported (after the transcript's own).
+func merge(stored *card.Card, f *stats.Card, res *sources.Result) *card.Card {
+	next := *stored
+	next.Card = *f
+	if next.Customer == "" {
+		next.Customer = stored.Customer
+	}
+	if next.StartTime == "" {
+		next.StartTime = stored.StartTime
+	}
+	next.Pages = appendDistinct(f.Pages, stored.Pages)
+	t := res.Transcript
+	if next.Channel == "" {
+		next.Channel = t.Channel
+	}
+	if next.Language == "" {
+		next.Language = t.Language
+	}
+	next.Async = next.Async || t.Async
+	return &next
+}
+
+func appendDistinct(a, b []string) []string {
+	out := append(make([]string, 0, len(a)+len(b)), a...)
+	for _, s := range b {
+		seen := false
+		for _, v := range out {
+			if v == s {
+				seen = true
+				break
+			}
+		}
+		if !seen {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// closeStale closes a card whose transcript never came.
+func (s *Syncer) closeStale(ctx context.Context, c *card.Card) (Outcome, error) {
+	for attempt := 0; ; attempt++ {
+		next := *c
+		next.Active = false
+		next.Status = "closed"
+		next.ClosedReason = fmt.Sprintf("stale: no transcript %s after the session started", s.opt.StaleAfter)
+		next.SyncedAt = s.opt.Now().UTC().Format(time.RFC3339Nano)
+		err := s.store.Update(ctx, &next)
+		if err == nil {
+			return Stale, nil
+		}
+		if card.ErrorCode(err) != card.ECONFLICT || attempt >= s.opt.Retries {
+			return Failed, fmt.Errorf("sync: close stale card: %w", err)
+		}
+		if c, err = s.store.Get(ctx, c.Folder, c.SessionID); err != nil {
+			return Failed, fmt.Errorf("sync: re-read card after a conflict: %w", err)
+		}
+		if !c.Active {
+			return Unchanged, nil
+		}
+	}
+}
