@@ -5,6 +5,7 @@ package transcript
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -256,16 +257,15 @@ func (t *Transcript) Normalize() error {
 	}
 	for i := range t.Events {
 		e := &t.Events[i]
-		f := fmt.Sprintf("events[%d]", i)
 		e.P = -1
 		if e.Participant != "" {
 			p, ok := index[e.Participant]
 			if !ok {
-				return errf(f+".participant", "names %q, who is not in participants", e.Participant)
+				return errf(eventField(i, ".participant"), "names %q, who is not in participants", e.Participant)
 			}
 			e.P = p
 		}
-		if err := checkEvent(e, f); err != nil {
+		if err := checkEvent(e, i); err != nil {
 			return err
 		}
 	}
@@ -282,10 +282,15 @@ func (t *Transcript) Normalize() error {
 	return nil
 }
 
-func checkEvent(e *Event, f string) error {
+// eventField names a field of event i; built only on error, as Normalize
+// runs on every event of every transcript.
+func eventField(i int, field string) string { return "events[" + strconv.Itoa(i) + "]" + field }
+
+func checkEvent(e *Event, i int) error {
+	f := func(field string) string { return eventField(i, field) }
 	needParticipant := func() error {
 		if e.Participant == "" {
-			return errf(f+".participant", "is required for %s", e.Type)
+			return errf(f(".participant"), "is required for %s", e.Type)
 		}
 		return nil
 	}
@@ -295,23 +300,23 @@ func checkEvent(e *Event, f string) error {
 			return err
 		}
 		if e.Text == "" {
-			return errf(f+".text", "is required for message")
+			return errf(f(".text"), "is required for message")
 		}
 	case EventAttachment:
 		if err := needParticipant(); err != nil {
 			return err
 		}
 		if e.File == nil {
-			return errf(f+".file", "is required for attachment")
+			return errf(f(".file"), "is required for attachment")
 		}
 		if e.File.Name == "" {
-			return errf(f+".file.name", "is required")
+			return errf(f(".file.name"), "is required")
 		}
 		if e.File.ContentType == "" {
-			return errf(f+".file.contentType", "is required")
+			return errf(f(".file.contentType"), "is required")
 		}
 		if e.File.Size < 0 {
-			return errf(f+".file.size", "must be a non-negative integer")
+			return errf(f(".file.size"), "must be a non-negative integer")
 		}
 	case EventJoined:
 		return needParticipant()
@@ -320,27 +325,27 @@ func checkEvent(e *Event, f string) error {
 			return err
 		}
 		if e.Reason != "" && !leftReasons[e.Reason] {
-			return errf(f+".reason", "%q is not one of quit, disconnect", e.Reason)
+			return errf(f(".reason"), "%q is not one of quit, disconnect", e.Reason)
 		}
 	case EventTicket:
 		if e.Ticket == "" {
-			return errf(f+".ticket", "is required for ticket")
+			return errf(f(".ticket"), "is required for ticket")
 		}
 	case EventMarker:
 		if e.Marker == "" {
-			return errf(f+".marker", "is required for marker")
+			return errf(f(".marker"), "is required for marker")
 		}
 	case EventPage:
 		if e.URL == "" {
-			return errf(f+".url", "is required for page")
+			return errf(f(".url"), "is required for page")
 		}
 	case EventEnded:
 		if e.Reason != "" && !endedReasons[e.Reason] {
-			return errf(f+".reason", "%q is not one of quit, disconnect, force, inactive, error", e.Reason)
+			return errf(f(".reason"), "%q is not one of quit, disconnect, force, inactive, error", e.Reason)
 		}
 	case EventUnknown:
 		if e.RawType == "" {
-			return errf(f+".type", "is required")
+			return errf(f(".type"), "is required")
 		}
 	}
 	return nil

@@ -1,0 +1,204 @@
+package transcript_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/chatcards/chatcards/shared/transcript"
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestDecodeConnectMatchesV1(t *testing.T) {
+	got, err := transcript.Decode(readFile(t, "connect_chat.json"))
+	if err != nil {
+		t.Fatalf("Decode(connect): %v", err)
+	}
+	want, err := transcript.Decode(readFile(t, "connect_chat_v1.json"))
+	if err != nil {
+		t.Fatalf("Decode(v1): %v", err)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("Connect model differs from the hand-written v1 (-v1 +connect):\n%s", d)
+	}
+	// The ids only listed at the top level are dropped.
+	for _, p := range got.Participants {
+		if strings.Contains(p.ID, "9999") {
+			t.Errorf("participant %s was never in an item but kept", p.ID)
+		}
+	}
+}
+
+func TestDecodeConnectSessionID(t *testing.T) {
+	const items = `"Transcript": [{"AbsoluteTime": "2026-11-20T09:00:00.000Z", "Type": "EVENT", "ContentType": "application/vnd.amazonaws.connect.event.participant.joined", "ParticipantId": "p", "ParticipantRole": "CUSTOMER"}]`
+	tr, err := transcript.DecodeConnect([]byte(`{"Version": "2019-08-26", "ContactId": "c-2", ` + items + `}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.SessionID != "c-2" || tr.Channel != "" {
+		t.Errorf("sessionId = %q, channel = %q", tr.SessionID, tr.Channel)
+	}
+	// With no participant at all the transcript is not valid v1.
+	_, err = transcript.DecodeConnect([]byte(`{"Version": "2019-08-26", "ContactId": "c-2", "Transcript": []}`))
+	var te *transcript.Error
+	if !errors.As(err, &te) || te.Field != "participants" {
+		t.Errorf("empty Transcript: err = %v, want one on participants", err)
+	}
+}
+
+func TestDecodeConnectErrors(t *testing.T) {
+	item := func(fields string) string {
+		return `{"Version": "2019-08-26", "ContactId": "c-1", "Transcript": [` +
+			`{"AbsoluteTime": "2026-11-20T09:00:00.000Z", "Type": "MESSAGE", "Content": "hi", "ParticipantId": "p1", "ParticipantRole": "CUSTOMER"}, {` + fields + `}]}`
+	}
+	const at = `"AbsoluteTime": "2026-11-20T09:00:01.000Z", `
+	tests := []struct{ name, in, field string }{
+		{"not json", `{"Version": `, ""},
+		{"Version missing", `{"ContactId": "c-1", "Transcript": []}`, "Version"},
+		{"Version other", `{"Version": "2030-01-01", "ContactId": "c-1", "Transcript": []}`, "Version"},
+		{"Version number", `{"Version": 2019, "ContactId": "c-1", "Transcript": []}`, "Version"},
+		{"ContactId missing", `{"Version": "2019-08-26", "Transcript": []}`, "ContactId"},
+		{"ContactId bad", `{"Version": "2019-08-26", "ContactId": "a/b", "Transcript": []}`, "ContactId"},
+		{"InitialContactId number", `{"Version": "2019-08-26", "ContactId": "c", "InitialContactId": 4, "Transcript": []}`, "InitialContactId"},
+		{"Transcript missing", `{"Version": "2019-08-26", "ContactId": "c-1"}`, "Transcript"},
+		{"Transcript object", `{"Version": "2019-08-26", "ContactId": "c-1", "Transcript": {}}`, "Transcript"},
+		{"item not object", `{"Version": "2019-08-26", "ContactId": "c-1", "Transcript": ["x"]}`, "Transcript[0]"},
+		{"AbsoluteTime missing", item(`"Type": "MESSAGE"`), "Transcript[1].AbsoluteTime"},
+		{"AbsoluteTime bad", item(`"AbsoluteTime": "yesterday", "Type": "MESSAGE"`), "Transcript[1].AbsoluteTime"},
+		{"Type missing", item(at + `"Content": "x"`), "Transcript[1].Type"},
+		{"Type number", item(at + `"Type": 1`), "Transcript[1].Type"},
+		{"role missing", item(at + `"Type": "MESSAGE", "Content": "x", "ParticipantId": "p2"`), "Transcript[1].ParticipantRole"},
+		{"role unknown", item(at + `"Type": "MESSAGE", "Content": "x", "ParticipantId": "p2", "ParticipantRole": "ROBOT"`), "Transcript[1].ParticipantRole"},
+		{"message without participant", item(at + `"Type": "MESSAGE", "Content": "x"`), "Transcript[1].ParticipantId"},
+		{"message without content", item(at + `"Type": "MESSAGE", "ParticipantId": "p1"`), "Transcript[1].Content"},
+		{"message content number", item(at + `"Type": "MESSAGE", "ParticipantId": "p1", "Content": 3`), "Transcript[1].Content"},
+		{"attachment without list", item(at + `"Type": "ATTACHMENT", "ParticipantId": "p1"`), "Transcript[1].Attachments"},
+		{"attachment empty list", item(at + `"Type": "ATTACHMENT", "ParticipantId": "p1", "Attachments": []`), "Transcript[1].Attachments"},
+		{"attachment without name", item(at + `"Type": "ATTACHMENT", "ParticipantId": "p1", "Attachments": [{"ContentType": "image/png"}]`), "Transcript[1].Attachments[0].AttachmentName"},
+		{"attachment without type", item(at + `"Type": "ATTACHMENT", "ParticipantId": "p1", "Attachments": [{"AttachmentName": "a.png"}]`), "Transcript[1].Attachments[0].ContentType"},
+		{"joined without participant", item(at + `"Type": "EVENT", "ContentType": "application/vnd.amazonaws.connect.event.participant.joined"`), "Transcript[1].ParticipantId"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := transcript.DecodeConnect([]byte(tc.in))
+			var te *transcript.Error
+			if !errors.As(err, &te) {
+				t.Fatalf("error = %v, want a *transcript.Error", err)
+			}
+			if te.Field != tc.field {
+				t.Errorf("Field = %q, want %q (%v)", te.Field, tc.field, err)
+			}
+		})
+	}
+}
+
+func TestDecodeConnectTolerates(t *testing.T) {
+	// Fields a type does not use are not checked; unknown items are kept.
+	tr, err := transcript.DecodeConnect([]byte(`{"Version": "2019-08-26", "ContactId": "c-1", "NewField": [1],
+		"Transcript": [
+		{"AbsoluteTime": "2026-11-20T09:00:00.000Z", "Type": "EVENT", "ContentType": "application/vnd.amazonaws.connect.event.participant.joined", "ParticipantId": "p1", "ParticipantRole": "CUSTOM_BOT", "Content": 5, "Attachments": 7},
+		{"AbsoluteTime": "2026-11-20T09:00:01.000Z", "Type": "MESSAGE_READ", "ParticipantId": "p2", "ParticipantRole": "SUPERVISOR", "MessageMetadata": {"Receipts": []}},
+		{"AbsoluteTime": "2026-11-20T09:00:02.000Z", "Type": "EVENT", "ContentType": "application/vnd.amazonaws.connect.event.transfer.failed"},
+		{"AbsoluteTime": "2026-11-20T09:00:03.000Z", "Type": "ended"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []transcript.Participant{{ID: "p1", Role: transcript.RoleBot}, {ID: "p2", Role: transcript.RoleSupervisor}}
+	if d := cmp.Diff(want, tr.Participants); d != "" {
+		t.Errorf("participants (-want +got):\n%s", d)
+	}
+	if e := tr.Events[1]; e.Type != transcript.EventUnknown || e.RawType != "MESSAGE_READ" || e.Participant != "p2" {
+		t.Errorf("event 1 = %+v", e)
+	}
+	if e := tr.Events[2]; e.RawType != "application/vnd.amazonaws.connect.event.transfer.failed" {
+		t.Errorf("event 2 = %+v", e)
+	}
+	// A Connect name that spells a v1 type stays unknown.
+	if e := tr.Events[3]; e.Type != transcript.EventUnknown || e.RawType != "connect:ended" {
+		t.Errorf("event 3 = %+v", e)
+	}
+}
+
+func TestMergeConnectTransfer(t *testing.T) {
+	d1, d2 := readFile(t, "connect_transfer_1.json"), readFile(t, "connect_transfer_2.json")
+	const session = "c7d8e9f0-aaaa-4b1c-8d2e-000000000001"
+	// The documents come in listing order, not time order; a repeated
+	// document adds nothing.
+	tr, err := transcript.MergeConnect(session, [][]byte{d2, d1, d1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, p := range tr.Participants {
+		ids = append(ids, p.ID+":"+p.Role.String())
+	}
+	if d := cmp.Diff([]string{"cust-01:customer", "lex-01:bot", "agent-ann:agent", "agent-bob:agent"}, ids); d != "" {
+		t.Errorf("participants (-want +got):\n%s", d)
+	}
+	if len(tr.Events) != 12 {
+		t.Errorf("%d events, want 8+5-1", len(tr.Events))
+	}
+	var ended []string
+	for i, e := range tr.Events {
+		if i > 0 && e.At < tr.Events[i-1].At {
+			t.Errorf("event %d out of order", i)
+		}
+		if e.Type == transcript.EventEnded {
+			ended = append(ended, transcript.FormatMillis(e.At))
+		}
+	}
+	if d := cmp.Diff([]string{"2026-11-21T10:04:00.300Z"}, ended); d != "" {
+		t.Errorf("ended events (-want +got):\n%s", d)
+	}
+	if tr.SessionID != session || len(tr.Warnings) != 0 {
+		t.Errorf("sessionId %q, warnings %q", tr.SessionID, tr.Warnings)
+	}
+	// The merged transcript is plain v1.
+	out, err := transcript.Encode(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := transcript.DecodeV1(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(tr, back); d != "" {
+		t.Errorf("round trip (-merged +decoded):\n%s", d)
+	}
+
+	// A single document merges to what DecodeConnect gives.
+	one, err := transcript.MergeConnect(session, [][]byte{d1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct, err := transcript.DecodeConnect(d1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(direct, one); d != "" {
+		t.Errorf("merge of one (-decode +merge):\n%s", d)
+	}
+}
+
+func TestMergeConnectErrors(t *testing.T) {
+	d1 := readFile(t, "connect_transfer_1.json")
+	tests := []struct {
+		name, session string
+		docs          [][]byte
+		field         string
+	}{
+		{"no documents", "x", nil, "docs"},
+		{"other session", "c7d8e9f0-aaaa-4b1c-8d2e-000000000001", [][]byte{d1, readFile(t, "connect_chat.json")}, "docs[1].ContactId"},
+		{"broken document", "c7d8e9f0-aaaa-4b1c-8d2e-000000000001", [][]byte{d1, []byte(`{"Version":`)}, "docs[1]"},
+		{"bad item", "c", [][]byte{[]byte(`{"Version": "2019-08-26", "ContactId": "c", "Transcript": [{"Type": "EVENT"}]}`)}, "docs[0].Transcript[0].AbsoluteTime"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := transcript.MergeConnect(tc.session, tc.docs)
+			var te *transcript.Error
+			if !errors.As(err, &te) || te.Field != tc.field {
+				t.Errorf("error = %v, want a *transcript.Error on %q", err, tc.field)
+			}
+		})
+	}
+}
