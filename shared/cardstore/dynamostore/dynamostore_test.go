@@ -1,0 +1,93 @@
+package dynamostore_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/chatcards/chatcards/shared/cardstore"
+	"github.com/chatcards/chatcards/shared/cardstore/cardstoretest"
+	"github.com/chatcards/chatcards/shared/cardstore/dynamostore"
+	"github.com/chatcards/chatcards/shared/testenv"
+)
+
+func awsConfig(t testing.TB) aws.Config {
+	t.Helper()
+	cfg, err := config.LoadDefaultConfig(context.Background(),
+		config.WithRegion("us-east-1"),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
+	)
+	if err != nil {
+		t.Fatalf("aws config: %v", err)
+	}
+	return cfg
+}
+
+func dynamoClient(t testing.TB, endpoint string) *dynamodb.Client {
+	return dynamodb.NewFromConfig(awsConfig(t), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) })
+}
+
+func s3Client(t testing.TB, endpoint string) *s3.Client {
+	return s3.NewFromConfig(awsConfig(t), func(o *s3.Options) {
+		o.BaseEndpoint = aws.String(endpoint)
+		o.UsePathStyle = true
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+	})
+}
+
+func uniqueName(prefix string) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return prefix + "-" + hex.EncodeToString(b[:])
+}
+
+// newTable creates a fresh uniquely named table on endpoint.
+func newTable(t testing.TB, db *dynamodb.Client) string {
+	t.Helper()
+	table := uniqueName("cards")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := dynamostore.CreateTable(ctx, db, table); err != nil {
+		t.Fatalf("CreateTable: %v", err)
+	}
+	t.Cleanup(func() {
+		_, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
+	})
+	return table
+}
+
+// newBucket creates a fresh bucket on moto for chat-log overflow.
+func newBucket(t testing.TB, client *s3.Client) string {
+	t.Helper()
+	bucket := uniqueName("cards")
+	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatalf("CreateBucket: %v", err)
+	}
+	return bucket
+}
+
+func TestConformanceMoto(t *testing.T) {
+	moto := testenv.Moto(t)
+	db, s3c := dynamoClient(t, moto), s3Client(t, moto)
+	cardstoretest.Run(t, func(t *testing.T) cardstore.Store {
+		return dynamostore.New(db, newTable(t, db), dynamostore.Options{S3: s3c, Bucket: newBucket(t, s3c), Retention: 30 * 24 * time.Hour})
+	})
+}
+
+// dynalite has no S3: the overflow bucket lives on moto.
+func TestConformanceDynalite(t *testing.T) {
+	dyn := testenv.Dynalite(t)
+	moto := testenv.Moto(t)
+	db, s3c := dynamoClient(t, dyn), s3Client(t, moto)
+	cardstoretest.Run(t, func(t *testing.T) cardstore.Store {
+		return dynamostore.New(db, newTable(t, db), dynamostore.Options{S3: s3c, Bucket: newBucket(t, s3c)})
+	})
+}

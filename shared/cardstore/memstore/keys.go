@@ -1,0 +1,80 @@
+package memstore
+
+import (
+	"time"
+
+	"github.com/chatcards/chatcards/shared/card"
+)
+
+// startLayout is fixed width so that strings sort as times.
+const startLayout = "2006-01-02T15:04:05.000Z"
+
+// validKey holds the folder and session id to the API's character rules, so
+// both stores accept and refuse the same keys.
+func validKey(op, folder, sessionID string) error {
+	if err := validFolder(op, folder); err != nil {
+		return err
+	}
+	if sessionID == "" || len(sessionID) > 128 {
+		return card.Errorf(card.EINVALID, op, "sessionId must be 1 to 128 characters, got %d", len(sessionID))
+	}
+	for _, r := range sessionID {
+		if !isWord(r) && r != '.' && r != ':' {
+			return card.Errorf(card.EINVALID, op, "sessionId %q: only A-Z a-z 0-9 . _ : - are allowed", sessionID)
+		}
+	}
+	return nil
+}
+
+func validFolder(op, folder string) error {
+	if folder == "" || len(folder) > 64 {
+		return card.Errorf(card.EINVALID, op, "folder must be 1 to 64 characters, got %d", len(folder))
+	}
+	for _, r := range folder {
+		if !isWord(r) {
+			return card.Errorf(card.EINVALID, op, "folder %q: only A-Z a-z 0-9 _ - are allowed", folder)
+		}
+	}
+	return nil
+}
+
+func isWord(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-'
+}
+
+// startKey normalises StartedAt to UTC milliseconds; a sub-millisecond part
+// is dropped.
+func startKey(op, startedAt string) (string, error) {
+	t, err := time.Parse(time.RFC3339Nano, startedAt)
+	if err != nil {
+		return "", card.Errorf(card.EINVALID, op, "startedAt %q is not an RFC 3339 time", startedAt)
+	}
+	return formatStart(op, t)
+}
+
+func formatStart(op string, t time.Time) (string, error) {
+	t = t.UTC()
+	if t.Year() < 1 || t.Year() > 9999 {
+		return "", card.Errorf(card.EINVALID, op, "time %s is outside years 1 to 9999", t.Format(time.RFC3339))
+	}
+	return t.Format(startLayout), nil
+}
+
+// startRange turns [from, to) into key bounds: both are rounded up to the
+// millisecond, so a card stored at millisecond m is in when from <= m < to.
+func startRange(op string, from, to time.Time) (lo, hi string, err error) {
+	if lo, err = formatStart(op, ceilMs(from)); err != nil {
+		return "", "", err
+	}
+	if hi, err = formatStart(op, ceilMs(to)); err != nil {
+		return "", "", err
+	}
+	return lo, hi, nil
+}
+
+func ceilMs(t time.Time) time.Time {
+	if tr := t.Truncate(time.Millisecond); !tr.Equal(t) {
+		return tr.Add(time.Millisecond)
+	}
+	return t
+}
