@@ -1,0 +1,412 @@
+package sources
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chatcards/chatcards/shared/transcript"
+)
+
+// MaxBodyBytes caps a transcript response: a 5,000-message transcript is
+// about 1 MiB, so anything past this is a platform fault, not a chat.
+const MaxBodyBytes = 64 << 20
+
+// HTTPOptions configure the http source. Zero values take the defaults named.
+type HTTPOptions struct {
+	BaseURL string // e.g. https://chat.example.com (a path prefix is kept)
+	Token   string // bearer token; never logged nor put in an error
+	// RPS is the request-rate ceiling shared by every goroutine using the
+	// source, retries included (default 20).
+	RPS float64
+	// Timeout bounds one request, body included (default 10 s).
+	Timeout time.Duration
+	Client  *http.Client // default: a client without its own timeout
+	// MaxRetries is how many times a 429, 5xx or transport error is retried
+	// (default 4; negative means none).
+	MaxRetries int
+	// BackoffBase and BackoffCap shape the full-jitter exponential backoff:
+	// attempt n waits a random time in [0, min(cap, base*2^n)) (defaults
+	// 200 ms and 10 s).
+	BackoffBase, BackoffCap time.Duration
+	// MaxRetryAfter caps the wait a Retry-After header asks for, so a
+	// platform cannot stall a sync run (default 30 s).
+	MaxRetryAfter time.Duration
+	// Rand returns a number in [0,1) for jitter (default math/rand/v2).
+	Rand func() float64
+	// Now and Sleep are the clock; tests swap them to run without waiting.
+	// Sleep must return ctx.Err() early when ctx ends.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// HTTP is the chat platform history API source.
+type HTTP struct {
+	base    *url.URL
+	opt     HTTPOptions
+	limiter *limiter
+}
+
+var _ Source = (*HTTP)(nil)
+
+// NewHTTP checks the options and returns the source.
+func NewHTTP(opt HTTPOptions) (*HTTP, error) {
+	if opt.BaseURL == "" {
+		return nil, errors.New("sources.NewHTTP: BaseURL is required")
+	}
+	u, err := url.Parse(opt.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("sources.NewHTTP: BaseURL %q is not an absolute http(s) URL", opt.BaseURL)
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	u.RawQuery, u.Fragment = "", ""
+	if opt.Token == "" {
+		return nil, errors.New("sources.NewHTTP: Token is required")
+	}
+	if opt.RPS < 0 || math.IsNaN(opt.RPS) || math.IsInf(opt.RPS, 0) {
+		return nil, fmt.Errorf("sources.NewHTTP: RPS %v must be a positive number", opt.RPS)
+	}
+	if opt.RPS == 0 {
+		opt.RPS = 20
+	}
+	if opt.Timeout <= 0 {
+		opt.Timeout = 10 * time.Second
+	}
+	if opt.Client == nil {
+		opt.Client = &http.Client{}
+	}
+	if opt.MaxRetries == 0 {
+		opt.MaxRetries = 4
+	} else if opt.MaxRetries < 0 {
+		opt.MaxRetries = 0
+	}
+	if opt.BackoffBase <= 0 {
+		opt.BackoffBase = 200 * time.Millisecond
+	}
+	if opt.BackoffCap <= 0 {
+		opt.BackoffCap = 10 * time.Second
+	}
+	if opt.MaxRetryAfter <= 0 {
+		opt.MaxRetryAfter = 30 * time.Second
+	}
+	if opt.Rand == nil {
+		opt.Rand = rand.Float64
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Sleep == nil {
+		opt.Sleep = sleepCtx
+	}
+	return &HTTP{base: u, opt: opt, limiter: newLimiter(opt.RPS, opt.Now, opt.Sleep)}, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Fetch gets one session's transcript. 404 gives ErrNotYet; 429, 5xx and
+// transport errors are retried; any other status fails this session only.
+func (h *HTTP) Fetch(ctx context.Context, r Request) (Result, error) {
+	if !transcript.ValidSessionID(r.SessionID) {
+		return Result{}, fmt.Errorf("sources: http: session id %q is not a valid session id", r.SessionID)
+	}
+	u := *h.base
+	u.Path = h.base.Path + "/v1/sessions/" + r.SessionID + "/transcript"
+	body, status, err := h.get(ctx, u.String(), "session "+r.SessionID)
+	if err != nil {
+		return Result{}, err
+	}
+	switch {
+	case status == http.StatusNotFound:
+		return Result{}, fmt.Errorf("session %s: %w", r.SessionID, ErrNotYet)
+	case status != http.StatusOK:
+		return Result{}, fmt.Errorf("sources: http: GET transcript of session %s: status %d %s", r.SessionID, status, http.StatusText(status))
+	}
+	if body == nil {
+		return Result{}, badTranscript(r.SessionID, fmt.Errorf("response is larger than %d bytes", MaxBodyBytes))
+	}
+	t, err := transcript.DecodeV1(body)
+	if err != nil {
+		return Result{}, badTranscript(r.SessionID, err)
+	}
+	if err := checkSession(r.SessionID, t); err != nil {
+		return Result{}, err
+	}
+	return Result{Transcript: t, Hash: HashDocs(body)}, nil
+}
+
+// get does one GET with the rate ceiling and the retries. It returns the
+// final status with its body (nil body when over MaxBodyBytes); err is set
+// only when no final status was reached (retries spent, ctx ended).
+func (h *HTTP) get(ctx context.Context, u, what string) ([]byte, int, error) {
+	var last error
+	for attempt := 0; ; attempt++ {
+		if err := h.limiter.wait(ctx); err != nil {
+			return nil, 0, fmt.Errorf("sources: http: %s: %w", what, err)
+		}
+		body, status, retryAfter, err := h.once(ctx, u)
+		if err == nil && status != http.StatusTooManyRequests && status < 500 {
+			return body, status, nil
+		}
+		if ctx.Err() != nil {
+			return nil, 0, fmt.Errorf("sources: http: %s: %w", what, ctx.Err())
+		}
+		if err != nil {
+			last = err
+		} else {
+			last = fmt.Errorf("status %d %s", status, http.StatusText(status))
+		}
+		if attempt >= h.opt.MaxRetries {
+			return nil, 0, fmt.Errorf("sources: http: %s: giving up after %d attempt(s): %w", what, attempt+1, last)
+		}
+		wait := h.backoff(attempt)
+		if retryAfter > 0 {
+			wait = min(retryAfter, h.opt.MaxRetryAfter)
+		}
+		if err := h.opt.Sleep(ctx, wait); err != nil {
+			return nil, 0, fmt.Errorf("sources: http: %s: %w (last try: %v)", what, err, last)
+		}
+	}
+}
+
+// backoff is full jitter: a random wait below the capped exponential, so a
+// fleet of retrying goroutines spreads out instead of hammering in step.
+func (h *HTTP) backoff(attempt int) time.Duration {
+	ceil := h.opt.BackoffCap
+	if attempt < 30 {
+		if d := h.opt.BackoffBase << attempt; d > 0 && d < ceil {
+			ceil = d
+		}
+	}
+	return time.Duration(h.opt.Rand() * float64(ceil))
+}
+
+// once is a single request under the per-request timeout. A body cut short
+// in transit is a transport error (retried); a complete body that does not
+// decode is the caller's business.
+func (h *HTTP) once(ctx context.Context, u string) (body []byte, status int, retryAfter time.Duration, err error) {
+	ctx, cancel := context.WithTimeout(ctx, h.opt.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+h.opt.Token)
+	req.Header.Set("Accept", "application/json")
+	resp, err := h.opt.Client.Do(req)
+	if err != nil {
+		return nil, 0, 0, scrubURLError(err)
+	}
+	defer resp.Body.Close()
+	if ra := resp.Header.Get("Retry-After"); ra != "" {
+		if d, ok := ParseRetryAfter(ra, h.opt.Now()); ok {
+			retryAfter = d
+		}
+	}
+	if resp.StatusCode != http.StatusOK {
+		// Drain a little so the connection can be reused; the body of an
+		// error is not shown (it could echo anything).
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return nil, resp.StatusCode, retryAfter, nil
+	}
+	var buf bytes.Buffer
+	if resp.ContentLength > 0 && resp.ContentLength <= MaxBodyBytes {
+		buf.Grow(int(resp.ContentLength))
+	}
+	n, err := buf.ReadFrom(io.LimitReader(resp.Body, MaxBodyBytes+1))
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("reading body: %w", scrubURLError(err))
+	}
+	if n > MaxBodyBytes {
+		return nil, resp.StatusCode, 0, nil
+	}
+	return buf.Bytes(), resp.StatusCode, 0, nil
+}
+
+// scrubURLError drops the URL from a *url.Error: the message keeps the
+// cause while the URL (which could carry a query string) stays out of logs.
+func scrubURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
+}
+
+// ParseRetryAfter reads a Retry-After value: delay-seconds or an HTTP-date
+// (relative to now). ok is false for anything else. A date in the past is a
+// zero wait; absurd values are clamped to one day (callers cap further).
+func ParseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	const maxWait = 24 * time.Hour
+	if v[0] >= '0' && v[0] <= '9' {
+		for i := 0; i < len(v); i++ {
+			if v[i] < '0' || v[i] > '9' {
+				return 0, false
+			}
+		}
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n > uint64(maxWait/time.Second) {
+			return maxWait, true // all digits but huge: still "wait long"
+		}
+		return time.Duration(n) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	d = t.Sub(now)
+	if d < 0 {
+		return 0, true
+	}
+	return min(d, maxWait), true
+}
+
+// limiter is a token bucket with a burst of one: requests are spaced at
+// least 1/rps apart across all goroutines, so the ceiling holds in every
+// window, not just on average.
+type limiter struct {
+	mu       sync.Mutex
+	interval time.Duration
+	next     time.Time
+	now      func() time.Time
+	sleep    func(context.Context, time.Duration) error
+}
+
+func newLimiter(rps float64, now func() time.Time, sleep func(context.Context, time.Duration) error) *limiter {
+	return &limiter{interval: time.Duration(float64(time.Second) / rps), now: now, sleep: sleep}
+}
+
+// wait reserves the next slot and sleeps until it. A caller whose ctx ends
+// while waiting gives up its slot only if no later slot was handed out.
+func (l *limiter) wait(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	now := l.now()
+	slot := l.next
+	if slot.Before(now) {
+		slot = now
+	}
+	l.next = slot.Add(l.interval)
+	l.mu.Unlock()
+	if d := slot.Sub(now); d > 0 {
+		if err := l.sleep(ctx, d); err != nil {
+			l.mu.Lock()
+			if l.next.Equal(slot.Add(l.interval)) {
+				l.next = slot
+			}
+			l.mu.Unlock()
+			return err
+		}
+	}
+	return nil
+}
+
+// ErrSweepUnsupported means the platform has no transcripts listing (404).
+var ErrSweepUnsupported = errors.New("sources: http: the platform offers no transcript sweep")
+
+// sweepPage is one page of GET /v1/transcripts.
+type sweepPage struct {
+	Transcripts []json.RawMessage `json:"transcripts"`
+	Next        string            `json:"next"`
+}
+
+// maxSweepPages stops a platform whose cursor never ends from looping a
+// sync run until its deadline.
+const maxSweepPages = 100000
+
+// Sweep walks GET /v1/transcripts?updatedSince=…&cursor=… and calls fn with
+// every transcript updated since the given time, one page at a time. A
+// transcript that does not decode does not stop the sweep: fn is not called
+// for it and a BadTranscriptError for it is part of the returned error
+// (errors.Join) once the sweep is complete. A page that fails after retries,
+// or an error from fn, stops the sweep at once. A 404 on the listing gives
+// ErrSweepUnsupported.
+func (h *HTTP) Sweep(ctx context.Context, since time.Time, fn func(Result) error) error {
+	var bad []error
+	cursor := ""
+	for page := 0; ; page++ {
+		if page >= maxSweepPages {
+			return fmt.Errorf("sources: http: sweep: more than %d pages, the cursor never ends", maxSweepPages)
+		}
+		u := *h.base
+		u.Path = h.base.Path + "/v1/transcripts"
+		q := url.Values{"updatedSince": {since.UTC().Format(time.RFC3339Nano)}}
+		if cursor != "" {
+			q.Set("cursor", cursor)
+		}
+		u.RawQuery = q.Encode()
+		body, status, err := h.get(ctx, u.String(), fmt.Sprintf("sweep page %d", page+1))
+		if err != nil {
+			return err
+		}
+		switch {
+		case status == http.StatusNotFound:
+			return ErrSweepUnsupported
+		case status != http.StatusOK:
+			return fmt.Errorf("sources: http: sweep page %d: status %d %s", page+1, status, http.StatusText(status))
+		case body == nil:
+			return fmt.Errorf("sources: http: sweep page %d: larger than %d bytes", page+1, MaxBodyBytes)
+		}
+		var p sweepPage
+		if err := json.Unmarshal(body, &p); err != nil {
+			return fmt.Errorf("sources: http: sweep page %d: %w", page+1, err)
+		}
+		for i, raw := range p.Transcripts {
+			t, err := transcript.DecodeV1(raw)
+			if err != nil {
+				bad = append(bad, badTranscript(sweepItemID(raw, page, i), err))
+				continue
+			}
+			if err := fn(Result{Transcript: t, Hash: HashDocs(raw)}); err != nil {
+				return err
+			}
+		}
+		if p.Next == "" {
+			return errors.Join(bad...)
+		}
+		if p.Next == cursor {
+			return fmt.Errorf("sources: http: sweep page %d: the cursor did not move", page+1)
+		}
+		cursor = p.Next
+	}
+}
+
+// sweepItemID names an undecodable sweep item by its sessionId when it has a
+// readable one, else by its place in the sweep.
+func sweepItemID(raw []byte, page, i int) string {
+	var probe struct {
+		SessionID string `json:"sessionId"`
+	}
+	if json.Unmarshal(raw, &probe) == nil && transcript.ValidSessionID(probe.SessionID) {
+		return probe.SessionID
+	}
+	return fmt.Sprintf("(sweep page %d item %d)", page+1, i)
+}
