@@ -28,7 +28,9 @@ type world struct {
 	unknown int
 }
 
-func newWorld(t *testing.T, store cardstore.Store, n int) *world {
+func newWorld(t *testing.T, store cardstore.Store, n int) *world { return newWorldB(t, store, n) }
+
+func newWorldB(t testing.TB, store cardstore.Store, n int) *world {
 	t.Helper()
 	plat, err := platform.NewServer(platform.ServerOptions{Token: "sync-test", Seed: 7})
 	if err != nil {
@@ -36,7 +38,7 @@ func newWorld(t *testing.T, store cardstore.Store, n int) *world {
 	}
 	srv := httptest.NewServer(plat)
 	t.Cleanup(srv.Close)
-	src, err := sources.NewHTTP(sources.HTTPOptions{BaseURL: srv.URL, Token: "sync-test", RPS: 5000,
+	src, err := sources.NewHTTP(sources.HTTPOptions{BaseURL: srv.URL, Token: "sync-test", RPS: 1e6,
 		BackoffBase: time.Millisecond, BackoffCap: 10 * time.Millisecond, MaxRetries: 6})
 	if err != nil {
 		t.Fatal(err)

@@ -146,7 +146,7 @@ feed:
 	for _, f := range folders {
 		cursor := ""
 		for {
-			page, err := s.store.ListActive(ctx, f, cardstore.ListOptions{Cursor: cursor, Limit: 100})
+			page, err := s.store.ListActive(ctx, f, cardstore.ListOptions{Cursor: cursor, Limit: 500})
 			if err != nil {
 				listErr = fmt.Errorf("sync: list active cards of %q: %w", f, err)
 				break feed
