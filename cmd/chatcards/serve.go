@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/chatcards/chatcards/shared/api"
+	"github.com/chatcards/chatcards/shared/cardstore"
+	"github.com/chatcards/chatcards/shared/cardstore/memstore"
+	"github.com/chatcards/chatcards/shared/config"
+	"github.com/chatcards/chatcards/shared/reports"
+)
+
+func init() {
+	register("serve", command{
+		summary: "serve the chat-session API locally (embedded store unless TABLE_NAME is set)",
+		run:     runServe,
+	})
+}
+
+// devFolder is the folder the generated development token is meant for; the
+// token also gets every other folder so any demo data is reachable.
+const devFolder = "demo"
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "serve: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	h, devToken, err := serveHandler(ctx, os.Getenv, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "serve: %v\n", err)
+		return 1
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "serve: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "chatcards API on http://%s\n", ln.Addr())
+	if devToken != "" {
+		// The one place a token is ever printed: a generated, local,
+		// throw-away one, so a developer can call the API at all.
+		fmt.Fprintf(stdout, "development token (folder %q and every folder): %s\n", devFolder, devToken)
+	}
+	return serveUntilDone(ctx, ln, h, stderr)
+}
+
+// serveHandler builds the API from the environment: the DynamoDB store when
+// TABLE_NAME is set (AWS_ENDPOINT_URL_DYNAMODB points it at an emulator),
+// else the embedded one; API_TOKENS when set, else a fresh development
+// token, returned so the caller can print it.
+func serveHandler(ctx context.Context, env config.Getenv, logger *slog.Logger) (http.Handler, string, error) {
+	storeCfg, err := config.StoreFromEnv(env)
+	if err != nil {
+		return nil, "", err
+	}
+	cfg := api.Config{Logger: logger}
+	var store cardstore.Store = memstore.New()
+	reportsBucket := env("REPORTS_BUCKET")
+	if storeCfg.Table != "" || reportsBucket != "" {
+		awsCfg, err := config.AWS(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		if storeCfg.Table != "" {
+			if store, err = config.OpenStore(awsCfg, storeCfg); err != nil {
+				return nil, "", err
+			}
+		}
+		if reportsBucket != "" {
+			client := config.S3(awsCfg)
+			cfg.Reports = reports.NewS3Catalog(client, s3.NewPresignClient(client), reportsBucket)
+		}
+	}
+	cfg.Store = store
+	var devToken string
+	if raw := env("API_TOKENS"); raw != "" {
+		if cfg.Tokens, err = api.ParseTokens([]byte(raw)); err != nil {
+			return nil, "", fmt.Errorf("API_TOKENS: %w", err)
+		}
+	} else {
+		var b [24]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, "", fmt.Errorf("generate a development token: %w", err)
+		}
+		devToken = "dev-" + hex.EncodeToString(b[:])
+		m, _ := json.Marshal(map[string][]string{api.HashToken(devToken): {devFolder, api.AllFolders}})
+		if cfg.Tokens, err = api.ParseTokens(m); err != nil {
+			return nil, "", err
+		}
+	}
+	return api.New(cfg), devToken, nil
+}
+
+// serveUntilDone serves on ln until ctx ends, then lets requests in flight
+// finish for a few seconds.
+func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, stderr io.Writer) int {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		fmt.Fprintf(stderr, "serve: %v\n", err)
+		return 1
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		fmt.Fprintf(stderr, "serve: shutdown: %v\n", err)
+		return 1
+	}
+	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintf(stderr, "serve: %v\n", err)
+		return 1
+	}
+	return 0
+}

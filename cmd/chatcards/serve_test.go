@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestServeDevTokenAndShutdown(t *testing.T) {
+	env := map[string]string{}
+	h, tok, err := serveHandler(context.Background(), func(k string) string { return env[k] }, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil || !strings.HasPrefix(tok, "dev-") {
+		t.Fatalf("handler: %v, token %q", err, tok)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var logs bytes.Buffer
+	go func() { done <- serveUntilDone(ctx, ln, h, &logs) }()
+	base := "http://" + ln.Addr().String()
+	for _, folder := range []string{"demo", "any-other"} {
+		req, _ := http.NewRequest("POST", base+"/v1/chat-sessions?folder="+folder, strings.NewReader(`{"sessionId":"s1"}`))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusCreated {
+			t.Errorf("folder %s: status %d", folder, res.StatusCode)
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, logs.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no shutdown")
+	}
+}
+
+func TestServeUsesAPITokens(t *testing.T) {
+	env := map[string]string{"API_TOKENS": `{"` + strings.Repeat("ab", 32) + `":["acme"]}`}
+	_, tok, err := serveHandler(context.Background(), func(k string) string { return env[k] }, slog.Default())
+	if err != nil || tok != "" {
+		t.Fatalf("configured tokens: err %v, generated %q", err, tok)
+	}
+	env["API_TOKENS"] = `{"nope":["acme"]}`
+	if _, _, err := serveHandler(context.Background(), func(k string) string { return env[k] }, slog.Default()); err == nil || !strings.Contains(err.Error(), "API_TOKENS") {
+		t.Fatalf("bad API_TOKENS: %v", err)
+	}
+}
+
+func TestLoadRefusesOtherHosts(t *testing.T) {
+	for _, u := range []string{"http://10.0.0.1:8080", "http://192.168.1.2", "http://example.com", "ftp://127.0.0.1", "127.0.0.1:80"} {
+		var out, errb bytes.Buffer
+		if code := runLoad(context.Background(), []string{"-url", u, "-token", "t"}, &out, &errb); code != 2 {
+			t.Errorf("%s: exit %d, want 2 (%s)", u, code, errb.String())
+		}
+	}
+}
+
+func TestLoadAgainstLocalServer(t *testing.T) {
+	h, tok, err := serveHandler(context.Background(), func(string) string { return "" }, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go serveUntilDone(ctx, ln, h, io.Discard)
+	var out, errb bytes.Buffer
+	code := runLoad(context.Background(), []string{"-url", "http://" + ln.Addr().String(), "-token", tok, "-c", "1,4", "-d", "300ms", "-n", "200"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	lines := strings.Count(out.String(), "clients")
+	if lines != 2 || !strings.Contains(out.String(), " 0 errors") || !strings.Contains(out.String(), "req/s") {
+		t.Fatalf("output:\n%s", out.String())
+	}
+}
