@@ -8,8 +8,15 @@ set -u
 export PATH="/usr/local/go/bin:$HOME/go/bin:$HOME/.pyenv/shims:$PATH"
 logdir=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$logdir"; }
+# Each emulator runs in its own process group (setsid), so stopping the
+# group also stops children such as the node process behind npx.
+cleanup() {
+  for p in "${pids[@]}"; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$logdir"
+}
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 20000)); }
 
@@ -24,7 +31,7 @@ wait_http() { # url seconds
 
 if command -v moto_server >/dev/null 2>&1; then
   port=$(free_port)
-  moto_server -H 127.0.0.1 -p "$port" >"$logdir/moto.log" 2>&1 &
+  setsid moto_server -H 127.0.0.1 -p "$port" >"$logdir/moto.log" 2>&1 &
   pids+=($!)
   if wait_http "http://127.0.0.1:$port/moto-api/" 30; then
     export CHATCARDS_TEST_MOTO="http://127.0.0.1:$port"
@@ -38,7 +45,7 @@ fi
 
 if command -v npx >/dev/null 2>&1; then
   port=$(free_port)
-  npx --yes dynalite@4 --port "$port" >"$logdir/dynalite.log" 2>&1 &
+  setsid npx --yes dynalite@4 --port "$port" >"$logdir/dynalite.log" 2>&1 &
   pids+=($!)
   if wait_http "http://127.0.0.1:$port/" 120; then
     export CHATCARDS_TEST_DYNALITE="http://127.0.0.1:$port"
