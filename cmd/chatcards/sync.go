@@ -10,8 +10,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/chatcards/chatcards/shared/app"
 	"github.com/chatcards/chatcards/shared/config"
-	"github.com/chatcards/chatcards/shared/sources"
 	"github.com/chatcards/chatcards/shared/syncer"
 )
 
@@ -37,48 +37,20 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	env := config.Getenv(os.Getenv)
-	storeCfg, err := config.StoreFromEnv(env)
-	if err == nil && storeCfg.Table == "" {
-		err = fmt.Errorf("TABLE_NAME is required: the sync needs a table that outlives this process (point AWS_ENDPOINT_URL_DYNAMODB at an emulator for local runs)")
-	}
-	var syncCfg config.Sync
-	if err == nil {
-		syncCfg, err = config.SyncFromEnv(env)
-	}
-	var srcCfg sources.Config
-	if err == nil {
-		srcCfg, err = sources.ConfigFromEnv(env)
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "chatcards sync:", err)
+	if env("TABLE_NAME") == "" {
+		fmt.Fprintln(stderr, "chatcards sync: TABLE_NAME is required: the sync needs a table that outlives this process (point AWS_ENDPOINT_URL_DYNAMODB at an emulator for local runs)")
 		return 2
-	}
-	awsCfg, err := config.AWS(ctx)
-	if err != nil {
-		fmt.Fprintln(stderr, "chatcards sync:", err)
-		return 1
-	}
-	store, err := config.OpenStore(awsCfg, storeCfg)
-	if err != nil {
-		fmt.Fprintln(stderr, "chatcards sync:", err)
-		return 1
-	}
-	src, err := config.OpenSource(ctx, awsCfg, srcCfg, nil)
-	if err != nil {
-		fmt.Fprintln(stderr, "chatcards sync: source:", err)
-		return 1
 	}
 	var list []string
 	if *folders != "" {
 		list = strings.Split(*folders, ",")
 	}
-	h := &syncer.Handler{
-		Syncer: syncer.New(store, src, syncer.Options{
-			Settings: syncCfg.Stats, Concurrency: syncCfg.Concurrency, NoPartial: !syncCfg.Partial,
-			StaleAfter: syncCfg.StaleAfter, Logger: slog.New(slog.NewJSONHandler(stderr, nil)),
-		}),
-		Metrics: stderr,
+	h, err := app.Sync(ctx, env, app.Deps{Logger: slog.New(slog.NewJSONHandler(stderr, nil))})
+	if err != nil {
+		fmt.Fprintln(stderr, "chatcards sync:", err)
+		return 2
 	}
+	h.Metrics = stderr
 	resp, err := h.Handle(ctx, syncer.Event{Folders: list})
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
