@@ -351,6 +351,12 @@ func (g *gen) session(k Kind, id, folder string) *transcript.Transcript {
 	g.add(transcript.Event{Type: transcript.EventJoined, Participant: a})
 	g.after(0.1, 1)
 	g.say(sys, fmt.Sprintf(g.lang.joined, g.t.Participants[len(g.t.Participants)-1].Name), true)
+	if g.want == 0 && g.rng.IntN(2) == 0 {
+		// Half the customers write before the agent has said anything, so
+		// the wait before the first reply is not always zero.
+		g.after(2, 40)
+		g.say(c, g.pick(g.lang.customer), false)
+	}
 	turns := 4 + g.rng.IntN(16)
 	if g.want > 0 {
 		turns = g.want // bounded by the message count below

@@ -1,0 +1,411 @@
+// Package demo plays the whole chatcards story on one machine: a chatbot
+// creating cards through the HTTP API, conversations on the reference chat
+// platform, the nightly sync, and the analysts' report export.
+package demo
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/chatcards/chatcards/shared/api"
+	"github.com/chatcards/chatcards/shared/card"
+	"github.com/chatcards/chatcards/shared/cardstore"
+	"github.com/chatcards/chatcards/shared/platform"
+	"github.com/chatcards/chatcards/shared/reports"
+	"github.com/chatcards/chatcards/shared/sources"
+	"github.com/chatcards/chatcards/shared/syncer"
+	"github.com/chatcards/chatcards/shared/transcript"
+)
+
+// Options of a demo run.
+type Options struct {
+	Store    cardstore.Store // where cards live (the embedded store, or DynamoDB)
+	Out      string          // report files go under this folder
+	Sessions int             // widget sessions to play (default 200)
+	Seed     int64           // same seed, same conversations
+	Day      time.Time       // the day the chats happen (UTC midnight)
+	Folder   string          // default "helpdesk"
+	Progress io.Writer       // one line per step
+}
+
+// Summary is what the demo found.
+type Summary struct {
+	Sessions, Closed, Active, Abandoned, NoOperatorResponse int
+	AvgWaitBeforeFirstReplyMs                               int64 // over sessions that had one
+	WithFirstReply                                          int
+	BusiestAgent                                            string
+	BusiestAgentSessions                                    int
+	Files                                                   []string // report files, relative to Out
+	FirstSync, SecondSync                                   syncer.Summary
+}
+
+const token = "demo-token-not-secret"
+
+// Run plays the story.
+func Run(ctx context.Context, opt Options) (*Summary, error) {
+	if opt.Sessions <= 0 {
+		opt.Sessions = 200
+	}
+	if opt.Folder == "" {
+		opt.Folder = "helpdesk"
+	}
+	if opt.Progress == nil {
+		opt.Progress = io.Discard
+	}
+	if opt.Day.IsZero() {
+		opt.Day = time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -1)
+	}
+	say := func(format string, args ...any) { fmt.Fprintf(opt.Progress, format+"\n", args...) }
+	quiet := slog.New(slog.NewJSONHandler(io.Discard, nil))
+
+	// The chat platform, with a day of generated conversations.
+	ts := platform.Generate(platform.GenerateOptions{N: opt.Sessions, Seed: opt.Seed, Folder: opt.Folder,
+		Start: opt.Day.Add(8 * time.Hour), Spacing: 10 * time.Hour / time.Duration(opt.Sessions)})
+	plat, err := platform.NewServer(platform.ServerOptions{Token: token, Seed: opt.Seed})
+	if err != nil {
+		return nil, err
+	}
+	platURL, stopPlat, err := serve(plat)
+	if err != nil {
+		return nil, err
+	}
+	defer stopPlat()
+
+	// The chat-session API, on the same store the sync and export use.
+	tokens, err := api.ParseTokens(fmt.Appendf(nil, `{%q: [%q]}`, api.HashToken(token), opt.Folder))
+	if err != nil {
+		return nil, err
+	}
+	apiURL, stopAPI, err := serve(api.New(api.Config{Store: opt.Store, Tokens: tokens, Logger: quiet}))
+	if err != nil {
+		return nil, err
+	}
+	defer stopAPI()
+	say("▸ chat platform on %s, chat-session API on %s, %d widget sessions on %s", platURL, apiURL, len(ts), opt.Day.Format("2006-01-02"))
+
+	// 1. The chatbot opens a card for every widget session.
+	created, existing, err := createCards(ctx, apiURL, opt.Folder, ts)
+	if err != nil {
+		return nil, err
+	}
+	say("▸ chatbot: createChatSession for %d sessions (%d created, %d already there)", len(ts), created, existing)
+
+	// 2. The conversations happen on the platform; agents raise tickets.
+	tickets := 0
+	for i, t := range ts {
+		if err := plat.Put(t); err != nil {
+			return nil, err
+		}
+		if platform.KindOf(t) == platform.KindLive && i%4 == 0 {
+			if err := attachTicket(ctx, apiURL, opt.Folder, t.SessionID, fmt.Sprintf("INC-%05d", 20000+i)); err != nil {
+				return nil, err
+			}
+			tickets++
+		}
+	}
+	say("▸ conversations: %d transcripts on the platform; agents attached %d tickets through the API", len(ts), tickets)
+
+	// 3. The nightly sync, while some chats are still running.
+	src, err := sources.NewHTTP(sources.HTTPOptions{BaseURL: platURL, Token: token, RPS: 500})
+	if err != nil {
+		return nil, err
+	}
+	sy := syncer.New(opt.Store, src, syncer.Options{Logger: quiet})
+	s := &Summary{Sessions: len(ts)}
+	if s.FirstSync, err = sy.Run(ctx, []string{opt.Folder}); err != nil {
+		return nil, err
+	}
+	say("▸ sync #1: %d cards seen, %d closed, %d still running (partial figures), %d failed, in %s",
+		s.FirstSync.Seen, s.FirstSync.Closed, s.FirstSync.Updated, s.FirstSync.Failed, s.FirstSync.Duration.Round(time.Millisecond))
+
+	// 4. The running chats end; the next sync closes their cards.
+	for _, t := range ts {
+		if ev := platform.CloseEvents(t); len(ev) > 0 {
+			if err := plat.Advance(t.SessionID, ev...); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if s.SecondSync, err = sy.Run(ctx, []string{opt.Folder}); err != nil {
+		return nil, err
+	}
+	say("▸ sync #2: %d cards seen, %d closed, %d unchanged, in %s",
+		s.SecondSync.Seen, s.SecondSync.Closed, s.SecondSync.Unchanged, s.SecondSync.Duration.Round(time.Millisecond))
+
+	// 5. The analysts' reports for the day.
+	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
+		return nil, err
+	}
+	sel := reports.Selection{Folder: opt.Folder, From: opt.Day.Format("2006-01-02"), WithTimes: true}
+	manifests, err := reports.Export(ctx, opt.Store, &reports.DirSink{Root: opt.Out}, sel, reports.Options{Location: time.UTC, Logger: quiet})
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	for _, m := range manifests {
+		for _, f := range m.Files {
+			s.Files = append(s.Files, f.Key)
+		}
+		s.Files = append(s.Files, reports.ManifestKey(m.Folder, m.Date))
+	}
+	say("▸ export: %d report files under %s", len(s.Files), opt.Out)
+
+	if err := s.tally(ctx, opt.Store, opt.Folder, opt.Day); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// serve runs h on a loopback port until stop is called.
+func serve(h http.Handler) (url string, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
+}
+
+// createCards plays the chatbot: one createChatSession per session, eight at once.
+func createCards(ctx context.Context, apiURL, folder string, ts []*transcript.Transcript) (created, existing int, err error) {
+	var (
+		c, e atomic.Int64
+		wg   sync.WaitGroup
+		errs = make(chan error, len(ts))
+		jobs = make(chan *transcript.Transcript)
+	)
+	for range 8 {
+		wg.Go(func() {
+			for t := range jobs {
+				status, err := post(ctx, apiURL+"/v1/chat-sessions?folder="+folder, createBody(t))
+				switch {
+				case err != nil:
+					errs <- err
+				case status == http.StatusCreated:
+					c.Add(1)
+				case status == http.StatusOK:
+					e.Add(1)
+				default:
+					errs <- fmt.Errorf("createChatSession %s: HTTP %d", t.SessionID, status)
+				}
+			}
+		})
+	}
+	for _, t := range ts {
+		jobs <- t
+	}
+	close(jobs)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return 0, 0, err
+	}
+	return int(c.Load()), int(e.Load()), nil
+}
+
+func createBody(t *transcript.Transcript) map[string]any {
+	body := map[string]any{
+		"sessionId": t.SessionID,
+		"startedAt": transcript.FormatMillis(t.Events[0].At),
+		"async":     t.Async,
+		"metadata":  map[string]string{"botFlow": "it-support"},
+	}
+	if t.Channel != "" {
+		body["channel"] = t.Channel
+	}
+	if t.Language != "" {
+		body["language"] = t.Language
+	}
+	for _, p := range t.Participants {
+		if p.Role == transcript.RoleCustomer {
+			cust := map[string]string{"person": p.PersonRef()}
+			if p.Name != "" {
+				cust["name"] = p.Name
+			}
+			body["customer"] = cust
+			break
+		}
+	}
+	return body
+}
+
+func attachTicket(ctx context.Context, apiURL, folder, id, ticket string) error {
+	status, err := post(ctx, apiURL+"/v1/chat-sessions/"+id+"/tickets?folder="+folder, map[string]string{"ticket": ticket})
+	if err == nil && status != http.StatusOK {
+		err = fmt.Errorf("attach ticket to %s: HTTP %d", id, status)
+	}
+	return err
+}
+
+func post(ctx context.Context, url string, body any) (int, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return 0, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, nil
+}
+
+// tally reads the cards back for the closing summary.
+func (s *Summary) tally(ctx context.Context, store cardstore.Store, folder string, day time.Time) error {
+	var waitTotal int64
+	agentSessions := map[string]int{}
+	names := map[string]string{}
+	cursor := ""
+	for {
+		page, err := store.ListByStart(ctx, folder, day, day.AddDate(0, 0, 1), cardstore.ListOptions{Cursor: cursor, Limit: 500})
+		if err != nil {
+			return err
+		}
+		for _, c := range page.Cards {
+			s.count(c, &waitTotal, agentSessions, names)
+		}
+		if cursor = page.Next; cursor == "" {
+			break
+		}
+	}
+	if s.WithFirstReply > 0 {
+		s.AvgWaitBeforeFirstReplyMs = (2*waitTotal + int64(s.WithFirstReply)) / (2 * int64(s.WithFirstReply))
+	}
+	persons := make([]string, 0, len(agentSessions))
+	for p := range agentSessions {
+		persons = append(persons, p)
+	}
+	sort.Slice(persons, func(i, j int) bool {
+		a, b := persons[i], persons[j]
+		if agentSessions[a] != agentSessions[b] {
+			return agentSessions[a] > agentSessions[b]
+		}
+		return a < b
+	})
+	if len(persons) > 0 {
+		s.BusiestAgent = persons[0]
+		if n := names[persons[0]]; n != "" {
+			s.BusiestAgent = n + " (" + persons[0] + ")"
+		}
+		s.BusiestAgentSessions = agentSessions[persons[0]]
+	}
+	return nil
+}
+
+func (s *Summary) count(c *card.Card, waitTotal *int64, agentSessions map[string]int, names map[string]string) {
+	if c.Active {
+		s.Active++
+	} else {
+		s.Closed++
+	}
+	if c.Abandoned {
+		s.Abandoned++
+	}
+	if c.NoOperatorResponse {
+		s.NoOperatorResponse++
+	}
+	if c.WaitBeforeFirstReplyMs != nil {
+		*waitTotal += *c.WaitBeforeFirstReplyMs
+		s.WithFirstReply++
+	}
+	for _, a := range c.Agents {
+		agentSessions[a.Person]++
+		if a.Name != "" {
+			names[a.Person] = a.Name
+		}
+	}
+}
+
+// Print writes the closing summary.
+func (s *Summary) Print(w io.Writer, out string) {
+	fmt.Fprintf(w, "\nchatcards demo — summary\n")
+	fmt.Fprintf(w, "  sessions                     %d\n", s.Sessions)
+	fmt.Fprintf(w, "  closed                       %d (still active: %d)\n", s.Closed, s.Active)
+	fmt.Fprintf(w, "  abandoned                    %d (no operator response: %d)\n", s.Abandoned, s.NoOperatorResponse)
+	if s.WithFirstReply > 0 {
+		fmt.Fprintf(w, "  avg wait before first reply  %s (over %d live chats)\n", (time.Duration(s.AvgWaitBeforeFirstReplyMs) * time.Millisecond).Round(100*time.Millisecond), s.WithFirstReply)
+	}
+	if s.BusiestAgent != "" {
+		fmt.Fprintf(w, "  busiest agent                %s, %d sessions\n", s.BusiestAgent, s.BusiestAgentSessions)
+	}
+	fmt.Fprintf(w, "\nreports, ready to open (CSV/XLSX in a spreadsheet, Parquet in DuckDB or Athena):\n")
+	// One line per folder: the reports in it and their formats.
+	type dirFiles struct {
+		dir   string
+		names []string
+		bytes int64
+	}
+	var dirs []*dirFiles
+	byDir := map[string]*dirFiles{}
+	for _, f := range s.Files {
+		dir, name := filepath.Split(filepath.Join(out, filepath.FromSlash(f)))
+		d := byDir[dir]
+		if d == nil {
+			d = &dirFiles{dir: dir}
+			byDir[dir] = d
+			dirs = append(dirs, d)
+		}
+		d.names = append(d.names, name)
+		if fi, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			d.bytes += fi.Size()
+		} else if errors.Is(err, fs.ErrNotExist) {
+			d.names[len(d.names)-1] += " (missing)"
+		}
+	}
+	for _, d := range dirs {
+		fmt.Fprintf(w, "  %s  (%d files, %.0f KB)\n", d.dir, len(d.names), float64(d.bytes)/1024)
+		fmt.Fprintf(w, "    %s\n", strings.Join(groupFormats(d.names), "  "))
+	}
+}
+
+
+// groupFormats turns a.csv a.xlsx b.csv into "a.{csv,xlsx}" "b.csv".
+func groupFormats(names []string) []string {
+	var order []string
+	exts := map[string][]string{}
+	for _, n := range names {
+		base, ext, ok := strings.Cut(n, ".")
+		if !ok {
+			order, exts[n] = append(order, n), nil
+			continue
+		}
+		if _, seen := exts[base]; !seen {
+			order = append(order, base)
+		}
+		exts[base] = append(exts[base], ext)
+	}
+	out := make([]string, 0, len(order))
+	for _, b := range order {
+		switch e := exts[b]; len(e) {
+		case 0:
+			out = append(out, b)
+		case 1:
+			out = append(out, b+"."+e[0])
+		default:
+			out = append(out, b+".{"+strings.Join(e, ",")+"}")
+		}
+	}
+	return out
+}
