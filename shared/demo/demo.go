@@ -380,7 +380,6 @@ func (s *Summary) Print(w io.Writer, out string) {
 	}
 }
 
-
 // groupFormats turns a.csv a.xlsx b.csv into "a.{csv,xlsx}" "b.csv".
 func groupFormats(names []string) []string {
 	var order []string
