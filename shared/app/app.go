@@ -156,3 +156,30 @@ func Sync(ctx context.Context, env config.Getenv, d Deps) (*syncer.Handler, erro
 	}
 	return h, nil
 }
+
+// Export builds the export function's handler.
+func Export(ctx context.Context, env config.Getenv, d Deps) (*reports.Handler, error) {
+	var aw lazyAWS
+	cfg, err := reports.ConfigFromEnv(env)
+	if err != nil {
+		return nil, err
+	}
+	store, err := d.store(ctx, env, &aw)
+	if err != nil {
+		return nil, err
+	}
+	sink := d.Sink
+	if sink == nil {
+		if cfg.ReportsBucket == "" {
+			return nil, errors.New("REPORTS_BUCKET is required")
+		}
+		awsCfg, err := aw.get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if sink, err = reports.NewS3Sink(config.S3(awsCfg), cfg.ReportsBucket, 0); err != nil {
+			return nil, fmt.Errorf("reports sink: %w", err)
+		}
+	}
+	return &reports.Handler{Store: store, Sink: sink, Config: cfg, Logger: d.logger()}, nil
+}

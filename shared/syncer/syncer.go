@@ -5,6 +5,7 @@ package syncer
 
 import (
 	"context"
+	"encoding/json"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -80,11 +81,28 @@ const (
 
 // Summary counts one run.
 type Summary struct {
-	Seen, Updated, Closed, Unchanged, NotYet, Stale, Failed, BadTranscript, Skipped int
+	Seen          int `json:"seen"`
+	Updated       int `json:"updated"`
+	Closed        int `json:"closed"`
+	Unchanged     int `json:"unchanged"`
+	NotYet        int `json:"notYet"`
+	Stale         int `json:"stale"`
+	Failed        int `json:"failed"`
+	BadTranscript int `json:"badTranscript"` // the part of Failed that was the transcript's fault
+	Skipped       int `json:"skipped"`
 	// Stopped is true when the run ended early at the deadline; the next run
 	// carries on with the cards still active.
-	Stopped  bool
-	Duration time.Duration
+	Stopped  bool          `json:"stopped"`
+	Duration time.Duration `json:"-"`
+}
+
+// MarshalJSON adds the duration in milliseconds.
+func (s Summary) MarshalJSON() ([]byte, error) {
+	type plain Summary
+	return json.Marshal(struct {
+		plain
+		DurationMs int64 `json:"durationMs"`
+	}{plain(s), s.Duration.Milliseconds()})
 }
 
 func (s *Summary) add(o Outcome, bad bool) {
