@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/chatcards/chatcards/shared/cardstore"
+	"github.com/chatcards/chatcards/shared/config"
+	"github.com/chatcards/chatcards/shared/reports"
+)
+
+func init() {
+	register("export", command{
+		summary: "export the analyst reports of a day (DynamoDB at TABLE_NAME) to -out DIR or REPORTS_BUCKET",
+		run:     runExport,
+	})
+}
+
+func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	env := config.Getenv(os.Getenv)
+	cfg, err := reports.ConfigFromEnv(env)
+	if err != nil {
+		fmt.Fprintf(stderr, "export: %v\n", err)
+		return 2
+	}
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	folder := fs.String("folder", "", "one folder (default: every folder)")
+	from := fs.String("from", "", "first local day YYYY-MM-DD in REPORT_TIMEZONE (default: yesterday)")
+	to := fs.String("to", "", "end local day, exclusive (default: from + 1 day)")
+	reportList := fs.String("reports", "", "comma-separated reports (default: all): "+strings.Join(reports.ReportNames(), ","))
+	formatList := fs.String("formats", strings.Join(cfg.Formats, ","), "comma-separated formats: csv,xlsx,parquet")
+	status := fs.String("status", "all", "all, active, closed or no-operator-response")
+	withTimes := fs.Bool("with-times", true, "add the time of each line to the line-level reports")
+	out := fs.String("out", "", "write the report tree to this folder instead of REPORTS_BUCKET")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "export: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	loc := cfg.Options.Location
+	if *from == "" {
+		now := time.Now().In(loc)
+		*from = time.Date(now.Year(), now.Month(), now.Day()-1, 0, 0, 0, 0, loc).Format(time.DateOnly)
+	}
+	sel := reports.Selection{Folder: *folder, From: *from, To: *to, Status: *status, WithTimes: *withTimes}
+	if *reportList != "" {
+		if sel.Reports, err = reports.ParseList(*reportList, reports.ReportNames()); err != nil {
+			fmt.Fprintf(stderr, "export: -reports: %v\n", err)
+			return 2
+		}
+	}
+	if sel.Formats, err = reports.ParseList(*formatList, reports.Formats()); err != nil {
+		fmt.Fprintf(stderr, "export: -formats: %v\n", err)
+		return 2
+	}
+
+	storeCfg, err := config.StoreFromEnv(env)
+	if err != nil {
+		fmt.Fprintf(stderr, "export: %v\n", err)
+		return 2
+	}
+	if storeCfg.Table == "" {
+		// An embedded store would be empty in a one-shot command.
+		fmt.Fprintln(stderr, "export: TABLE_NAME is required (AWS_ENDPOINT_URL_DYNAMODB points it at an emulator)")
+		return 2
+	}
+	if *out == "" && cfg.ReportsBucket == "" {
+		fmt.Fprintln(stderr, "export: give -out DIR or set REPORTS_BUCKET")
+		return 2
+	}
+	awsCfg, err := config.AWS(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "export: %v\n", err)
+		return 1
+	}
+	store, err := config.OpenStore(awsCfg, storeCfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "export: %v\n", err)
+		return 1
+	}
+	var sink reports.Sink = &reports.DirSink{Root: *out}
+	if *out == "" {
+		if sink, err = reports.NewS3Sink(config.S3(awsCfg), cfg.ReportsBucket, 0); err != nil {
+			fmt.Fprintf(stderr, "export: %v\n", err)
+			return 1
+		}
+	}
+	opt := cfg.Options
+	opt.Logger = slog.New(slog.NewJSONHandler(stderr, nil))
+	return printExport(ctx, store, sink, sel, opt, stdout, stderr)
+}
+
+// printExport runs the export and prints one line per file and manifest.
+func printExport(ctx context.Context, store cardstore.Store, sink reports.Sink, sel reports.Selection, opt reports.Options, stdout, stderr io.Writer) int {
+	ms, err := reports.Export(ctx, store, sink, sel, opt)
+	for _, m := range ms {
+		for _, f := range m.Files {
+			fmt.Fprintf(stdout, "%s\t%d rows\t%d bytes\n", f.Key, f.Rows, f.Bytes)
+		}
+		fmt.Fprintln(stdout, reports.ManifestKey(m.Folder, m.Date))
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "export: %v\n", err)
+		return 1
+	}
+	if len(ms) == 0 {
+		fmt.Fprintln(stderr, "export: no folder has any card")
+	}
+	return 0
+}
