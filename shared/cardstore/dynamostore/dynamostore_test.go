@@ -2,14 +2,10 @@ package dynamostore_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -19,35 +15,13 @@ import (
 	"github.com/chatcards/chatcards/shared/testenv"
 )
 
-func awsConfig(t testing.TB) aws.Config {
-	t.Helper()
-	cfg, err := config.LoadDefaultConfig(context.Background(),
-		config.WithRegion("us-east-1"),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
-	)
-	if err != nil {
-		t.Fatalf("aws config: %v", err)
-	}
-	return cfg
-}
-
 func dynamoClient(t testing.TB, endpoint string) *dynamodb.Client {
-	return dynamodb.NewFromConfig(awsConfig(t), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) })
+	return testenv.DynamoDB(t, endpoint)
 }
 
-func s3Client(t testing.TB, endpoint string) *s3.Client {
-	return s3.NewFromConfig(awsConfig(t), func(o *s3.Options) {
-		o.BaseEndpoint = aws.String(endpoint)
-		o.UsePathStyle = true
-		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
-	})
-}
+func s3Client(t testing.TB, endpoint string) *s3.Client { return testenv.S3(t, endpoint) }
 
-func uniqueName(prefix string) string {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	return prefix + "-" + hex.EncodeToString(b[:])
-}
+func uniqueName(prefix string) string { return testenv.UniqueName(prefix) }
 
 // newTable creates a fresh uniquely named table on endpoint.
 func newTable(t testing.TB, db *dynamodb.Client) string {

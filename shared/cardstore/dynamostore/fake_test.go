@@ -21,6 +21,7 @@ import (
 	"github.com/chatcards/chatcards/shared/cardstore"
 	"github.com/chatcards/chatcards/shared/cardstore/cardstoretest"
 	"github.com/chatcards/chatcards/shared/cardstore/dynamostore"
+	"github.com/chatcards/chatcards/shared/testenv"
 )
 
 // fakeDB is a DynamoDB whose calls are func fields; unset ones fail.
@@ -190,7 +191,7 @@ func wantUnavailable(t *testing.T, what string, err error) {
 
 // TestUnreachable uses a real client against a closed port.
 func TestUnreachable(t *testing.T) {
-	db := dynamodb.NewFromConfig(awsConfig(t), func(o *dynamodb.Options) {
+	db := dynamodb.NewFromConfig(testenv.AWSConfig(t), func(o *dynamodb.Options) {
 		o.BaseEndpoint = aws.String("http://127.0.0.1:1")
 		o.RetryMaxAttempts = 1
 	})

@@ -100,7 +100,7 @@ func (st *Store) ListActive(ctx context.Context, folder string, opt cardstore.Li
 	const op = "dynamostore.ListActive"
 	want := cursor{Kind: "active", Folder: folder}
 	if folder != "" {
-		if err := validFolder(op, folder); err != nil {
+		if err := cardstore.ValidFolder(op, folder); err != nil {
 			return cardstore.Page{}, err
 		}
 		want.Shard = activeShard(folder)
@@ -154,10 +154,10 @@ func (st *Store) ListActive(ctx context.Context, folder string, opt cardstore.Li
 // StartedAt is compared to the millisecond; ties come in sessionId order.
 func (st *Store) ListByStart(ctx context.Context, folder string, from, to time.Time, opt cardstore.ListOptions) (cardstore.Page, error) {
 	const op = "dynamostore.ListByStart"
-	if err := validFolder(op, folder); err != nil {
+	if err := cardstore.ValidFolder(op, folder); err != nil {
 		return cardstore.Page{}, err
 	}
-	lo, hi, err := startRange(op, from, to)
+	lo, hi, err := cardstore.StartRange(op, from, to)
 	if err != nil {
 		return cardstore.Page{}, err
 	}

@@ -96,10 +96,10 @@ func (st *Store) Create(ctx context.Context, c *card.Card) (*card.Card, bool, er
 	if c == nil {
 		return nil, false, card.Errorf(card.EINVALID, op, "card is nil")
 	}
-	if err := validKey(op, c.Folder, c.SessionID); err != nil {
+	if err := cardstore.ValidKey(op, c.Folder, c.SessionID); err != nil {
 		return nil, false, err
 	}
-	start, err := startKey(op, c.StartedAt)
+	start, err := cardstore.StartKey(op, c.StartedAt)
 	if err != nil {
 		return nil, false, err
 	}
@@ -231,7 +231,7 @@ func (st *Store) deleteLog(ctx context.Context, key string) {
 // Get implements cardstore.Store; it reads consistently.
 func (st *Store) Get(ctx context.Context, folder, sessionID string) (*card.Card, error) {
 	const op = "dynamostore.Get"
-	if err := validKey(op, folder, sessionID); err != nil {
+	if err := cardstore.ValidKey(op, folder, sessionID); err != nil {
 		return nil, err
 	}
 	return st.get(ctx, op, folder, sessionID, true)
@@ -315,7 +315,7 @@ func (st *Store) readLog(ctx context.Context, op, key string) ([]byte, error) {
 // object's age must stay within the card's, for the bucket lifecycle rule.
 func (st *Store) AttachTicket(ctx context.Context, folder, sessionID, ticket string) (*card.Card, error) {
 	const op = "dynamostore.AttachTicket"
-	if err := validKey(op, folder, sessionID); err != nil {
+	if err := cardstore.ValidKey(op, folder, sessionID); err != nil {
 		return nil, err
 	}
 	if ticket == "" {
@@ -381,7 +381,7 @@ func addTicket(c *card.Card, ticket string, now time.Time) bool {
 		changed = true
 	}
 	if changed {
-		c.UpdatedAt = now.UTC().Format(startLayout)
+		c.UpdatedAt = now.UTC().Format(cardstore.StartLayout)
 	}
 	return changed
 }
@@ -392,10 +392,10 @@ func (st *Store) Update(ctx context.Context, c *card.Card) error {
 	if c == nil {
 		return card.Errorf(card.EINVALID, op, "card is nil")
 	}
-	if err := validKey(op, c.Folder, c.SessionID); err != nil {
+	if err := cardstore.ValidKey(op, c.Folder, c.SessionID); err != nil {
 		return err
 	}
-	start, err := startKey(op, c.StartedAt)
+	start, err := cardstore.StartKey(op, c.StartedAt)
 	if err != nil {
 		return err
 	}

@@ -56,10 +56,10 @@ func (s *Store) Create(ctx context.Context, c *card.Card) (*card.Card, bool, err
 	if c == nil {
 		return nil, false, card.Errorf(card.EINVALID, op, "card is nil")
 	}
-	if err := validKey(op, c.Folder, c.SessionID); err != nil {
+	if err := cardstore.ValidKey(op, c.Folder, c.SessionID); err != nil {
 		return nil, false, err
 	}
-	start, err := startKey(op, c.StartedAt)
+	start, err := cardstore.StartKey(op, c.StartedAt)
 	if err != nil {
 		return nil, false, err
 	}
@@ -91,7 +91,7 @@ func (s *Store) Get(ctx context.Context, folder, sessionID string) (*card.Card, 
 	if err := ctx.Err(); err != nil {
 		return nil, card.Wrap(card.EINTERNAL, op, err)
 	}
-	if err := validKey(op, folder, sessionID); err != nil {
+	if err := cardstore.ValidKey(op, folder, sessionID); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
@@ -109,7 +109,7 @@ func (s *Store) AttachTicket(ctx context.Context, folder, sessionID, ticket stri
 	if err := ctx.Err(); err != nil {
 		return nil, card.Wrap(card.EINTERNAL, op, err)
 	}
-	if err := validKey(op, folder, sessionID); err != nil {
+	if err := cardstore.ValidKey(op, folder, sessionID); err != nil {
 		return nil, err
 	}
 	if ticket == "" {
@@ -163,10 +163,10 @@ func (s *Store) Update(ctx context.Context, c *card.Card) error {
 	if c == nil {
 		return card.Errorf(card.EINVALID, op, "card is nil")
 	}
-	if err := validKey(op, c.Folder, c.SessionID); err != nil {
+	if err := cardstore.ValidKey(op, c.Folder, c.SessionID); err != nil {
 		return err
 	}
-	start, err := startKey(op, c.StartedAt)
+	start, err := cardstore.StartKey(op, c.StartedAt)
 	if err != nil {
 		return err
 	}
@@ -198,7 +198,7 @@ func (s *Store) ListActive(ctx context.Context, folder string, opt cardstore.Lis
 		return cardstore.Page{}, card.Wrap(card.EINTERNAL, op, err)
 	}
 	if folder != "" {
-		if err := validFolder(op, folder); err != nil {
+		if err := cardstore.ValidFolder(op, folder); err != nil {
 			return cardstore.Page{}, err
 		}
 	}
@@ -229,10 +229,10 @@ func (s *Store) ListByStart(ctx context.Context, folder string, from, to time.Ti
 	if err := ctx.Err(); err != nil {
 		return cardstore.Page{}, card.Wrap(card.EINTERNAL, op, err)
 	}
-	if err := validFolder(op, folder); err != nil {
+	if err := cardstore.ValidFolder(op, folder); err != nil {
 		return cardstore.Page{}, err
 	}
-	lo, hi, err := startRange(op, from, to)
+	lo, hi, err := cardstore.StartRange(op, from, to)
 	if err != nil {
 		return cardstore.Page{}, err
 	}

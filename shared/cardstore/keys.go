@@ -1,4 +1,7 @@
-package dynamostore
+package cardstore
+
+// The key rules every store shares, so both accept and refuse the same
+// folders, session ids and start times.
 
 import (
 	"time"
@@ -6,13 +9,13 @@ import (
 	"github.com/chatcards/chatcards/shared/card"
 )
 
-// startLayout is fixed width so that strings sort as times.
-const startLayout = "2006-01-02T15:04:05.000Z"
+// StartLayout is fixed width so that strings sort as times.
+const StartLayout = "2006-01-02T15:04:05.000Z"
 
-// validKey holds the folder and session id to the API's character rules, so
+// ValidKey holds the folder and session id to the API's character rules, so
 // both stores accept and refuse the same keys.
-func validKey(op, folder, sessionID string) error {
-	if err := validFolder(op, folder); err != nil {
+func ValidKey(op, folder, sessionID string) error {
+	if err := ValidFolder(op, folder); err != nil {
 		return err
 	}
 	if sessionID == "" || len(sessionID) > 128 {
@@ -26,7 +29,7 @@ func validKey(op, folder, sessionID string) error {
 	return nil
 }
 
-func validFolder(op, folder string) error {
+func ValidFolder(op, folder string) error {
 	if folder == "" || len(folder) > 64 {
 		return card.Errorf(card.EINVALID, op, "folder must be 1 to 64 characters, got %d", len(folder))
 	}
@@ -42,31 +45,31 @@ func isWord(r rune) bool {
 	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-'
 }
 
-// startKey normalises StartedAt to UTC milliseconds; a sub-millisecond part
+// StartKey normalises StartedAt to UTC milliseconds; a sub-millisecond part
 // is dropped.
-func startKey(op, startedAt string) (string, error) {
+func StartKey(op, startedAt string) (string, error) {
 	t, err := time.Parse(time.RFC3339Nano, startedAt)
 	if err != nil {
 		return "", card.Errorf(card.EINVALID, op, "startedAt %q is not an RFC 3339 time", startedAt)
 	}
-	return formatStart(op, t)
+	return FormatStart(op, t)
 }
 
-func formatStart(op string, t time.Time) (string, error) {
+func FormatStart(op string, t time.Time) (string, error) {
 	t = t.UTC()
 	if t.Year() < 1 || t.Year() > 9999 {
 		return "", card.Errorf(card.EINVALID, op, "time %s is outside years 1 to 9999", t.Format(time.RFC3339))
 	}
-	return t.Format(startLayout), nil
+	return t.Format(StartLayout), nil
 }
 
-// startRange turns [from, to) into key bounds: both are rounded up to the
+// StartRange turns [from, to) into key bounds: both are rounded up to the
 // millisecond, so a card stored at millisecond m is in when from <= m < to.
-func startRange(op string, from, to time.Time) (lo, hi string, err error) {
-	if lo, err = formatStart(op, ceilMs(from)); err != nil {
+func StartRange(op string, from, to time.Time) (lo, hi string, err error) {
+	if lo, err = FormatStart(op, ceilMs(from)); err != nil {
 		return "", "", err
 	}
-	if hi, err = formatStart(op, ceilMs(to)); err != nil {
+	if hi, err = FormatStart(op, ceilMs(to)); err != nil {
 		return "", "", err
 	}
 	return lo, hi, nil
