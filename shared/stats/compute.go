@@ -1,8 +1,6 @@
 package stats
 
 import (
-	"unicode/utf8"
-
 	"github.com/chatcards/chatcards/shared/transcript"
 )
 
@@ -446,7 +444,7 @@ func (e *engine) line(ev *transcript.Event) {
 	st := &e.ps[pi]
 	size := int64(0)
 	if ev.Type == transcript.EventMessage {
-		size = int64(utf8.RuneCountInString(ev.Text))
+		size = textSize(ev.Text)
 	}
 	switch p.Role {
 	case transcript.RoleCustomer:

@@ -2,6 +2,7 @@ package stats_test
 
 import (
 	"encoding/json"
+	"errors"
 	"sort"
 	"strings"
 	"testing"
@@ -602,5 +603,15 @@ func TestTimeFormat(t *testing.T) {
 				t.Errorf("at(%v)+%d = %s, want %s", v, i, e.At, want)
 			}
 		}
+	}
+}
+
+func TestNormalizeRefusesInvalidUTF8(t *testing.T) {
+	tr := &transcript.Transcript{Version: 1, SessionID: "s", Participants: people,
+		Events: []transcript.Event{started(0), msg(1, "c1", "bad \xff byte")}}
+	err := tr.Normalize()
+	var te *transcript.Error
+	if !errors.As(err, &te) || te.Field != "events[1].text" {
+		t.Fatalf("Normalize = %v, want an error naming events[1].text", err)
 	}
 }

@@ -6,6 +6,7 @@ package transcript
 import (
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 	"time"
 )
 
@@ -301,6 +302,11 @@ func checkEvent(e *Event, i int) error {
 		}
 		if e.Text == "" {
 			return errf(f(".text"), "is required for message")
+		}
+		// The engine counts code points assuming valid UTF-8 (rule 7
+		// refuses anything else), so every transcript is held to it here.
+		if !utf8.ValidString(e.Text) {
+			return errf(f(".text"), "is not valid UTF-8")
 		}
 	case EventAttachment:
 		if err := needParticipant(); err != nil {

@@ -1,0 +1,53 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatcards/chatcards/shared/config"
+	"github.com/chatcards/chatcards/shared/stats"
+)
+
+func env(m map[string]string) config.Getenv { return func(k string) string { return m[k] } }
+
+func TestDefaults(t *testing.T) {
+	s, err := config.SyncFromEnv(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Concurrency != 16 || !s.Partial || s.StaleAfter != 7*24*time.Hour || s.Stats != stats.DefaultSettings() {
+		t.Errorf("defaults = %+v", s)
+	}
+	st, err := config.StoreFromEnv(env(map[string]string{"TABLE_NAME": "cards", "RETENTION_DAYS": "30"}))
+	if err != nil || st.Table != "cards" || st.Retention != 30*24*time.Hour {
+		t.Errorf("store = %+v, %v", st, err)
+	}
+}
+
+func TestValues(t *testing.T) {
+	s, err := config.SyncFromEnv(env(map[string]string{"STATS_MODE": "all", "IDLE_THRESHOLD": "90", "ASYNC_IDLE_THRESHOLD": "2h",
+		"SYNC_CONCURRENCY": "4", "SYNC_PARTIAL": "false", "STALE_AFTER": "48h"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Stats.Mode != stats.ModeAll || s.Stats.IdleThreshold != 90*time.Second || s.Stats.AsyncIdleThreshold != 2*time.Hour ||
+		s.Concurrency != 4 || s.Partial || s.StaleAfter != 48*time.Hour {
+		t.Errorf("settings = %+v", s)
+	}
+}
+
+func TestBadValuesNameTheVariable(t *testing.T) {
+	for name, value := range map[string]string{
+		"STATS_MODE": "most", "IDLE_THRESHOLD": "soon", "ASYNC_IDLE_THRESHOLD": "-5s", "SYNC_CONCURRENCY": "0",
+		"SYNC_PARTIAL": "maybe", "STALE_AFTER": "0",
+	} {
+		_, err := config.SyncFromEnv(env(map[string]string{name: value}))
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%q: error %v, want one naming %s", name, value, err, name)
+		}
+	}
+	if _, err := config.StoreFromEnv(env(map[string]string{"RETENTION_DAYS": "forever"})); err == nil || !strings.Contains(err.Error(), "RETENTION_DAYS") {
+		t.Errorf("RETENTION_DAYS: %v", err)
+	}
+}
