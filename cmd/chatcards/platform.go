@@ -4,13 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/chatcards/chatcards/shared/platform"
@@ -114,20 +112,5 @@ func runPlatform(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return 1
 	}
 	fmt.Fprintf(stdout, "chat platform listening on http://%s (%d sessions)\nPLATFORM_URL=http://%s\nPLATFORM_TOKEN=%s\n", ln.Addr(), srv.Len(), ln.Addr(), *token)
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		fmt.Fprintf(stderr, "chatcards platform: %v\n", err)
-		return 1
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		fmt.Fprintf(stderr, "chatcards platform: shutdown: %v\n", err)
-		return 1
-	}
-	return 0
+	return serveUntilDone(ctx, ln, srv, stderr)
 }

@@ -6,8 +6,8 @@ package transcript
 import (
 	"fmt"
 	"strconv"
-	"unicode/utf8"
 	"time"
+	"unicode/utf8"
 )
 
 // Role of a participant.
