@@ -1,6 +1,8 @@
 package stats
 
 import (
+	"unsafe"
+
 	"github.com/chatcards/chatcards/shared/transcript"
 )
 
@@ -135,7 +137,7 @@ func Compute(t *transcript.Transcript, s Settings, attachedTickets []string) *Ca
 
 	first, last, nLines, nFiles := e.scan()
 	c.Agents = []Agent{}
-	c.Statistics = Statistics{}
+	c.Statistics = make(Statistics, 48)
 	if first < 0 {
 		// No event of a known type: nothing happened yet, there is no start.
 		c.Active, c.Status = true, "active"
@@ -146,19 +148,16 @@ func Compute(t *transcript.Transcript, s Settings, attachedTickets []string) *Ca
 		c.Statistics["csg_TenantId"] = Str(t.Tenant)
 		return c
 	}
-	c.ChatLog = make([]LogEntry, 0, nLines)
+	c.ChatLog = make([]LogEntry, nLines)
 	var files []File
 	if nFiles > 0 {
 		files = make([]File, 0, nFiles)
 	}
-	// Every `at` of the chat log lives in one string: one allocation, not one
-	// per line.
-	stamps := make([]byte, 0, nLines*24)
-	lineAt := make([]int64, 0, nLines)
-	var stamp stamper
+	stamps, irregular := e.stamps(first, last, nLines)
 
 	e.start = t.Events[first].At
 	e.beginCustomers()
+	line := 0
 	for i := first; i <= last; i++ {
 		ev := &t.Events[i]
 		if ev.Type == transcript.EventUnknown {
@@ -172,16 +171,21 @@ func Compute(t *transcript.Transcript, s Settings, attachedTickets []string) *Ca
 		case transcript.EventMessage, transcript.EventAttachment:
 			e.line(ev)
 			p := &t.Participants[ev.P]
-			le := LogEntry{Participant: p.ID, Role: p.Role.String(), Name: p.Name}
+			// Filled in place: no per-line copy of the entry.
+			le := &c.ChatLog[line]
+			if irregular == nil {
+				le.At = stamps[line*24 : line*24+24]
+			} else {
+				le.At = irregular[line]
+			}
+			le.Participant, le.Role, le.Name = p.ID, p.Role.String(), p.Name
 			if ev.Type == transcript.EventMessage {
 				le.Text = ev.Text
 			} else {
 				files = append(files, File{Name: ev.File.Name, ContentType: ev.File.ContentType, Size: ev.File.Size})
 				le.File = &files[len(files)-1]
 			}
-			c.ChatLog = append(c.ChatLog, le)
-			stamps = stamp.append(stamps, at)
-			lineAt = append(lineAt, int64(len(stamps)))
+			line++
 		case transcript.EventJoined:
 			e.join(ev.P, at)
 		case transcript.EventLeft:
@@ -209,12 +213,6 @@ func Compute(t *transcript.Transcript, s Settings, attachedTickets []string) *Ca
 	e.end = t.Events[last].At
 	e.finish()
 
-	all := string(stamps)
-	prev := int64(0)
-	for i := range c.ChatLog {
-		c.ChatLog[i].At = all[prev:lineAt[i]]
-		prev = lineAt[i]
-	}
 	c.MessageCount = len(c.ChatLog)
 	c.RelatedTickets = e.tickets.addAll(attachedTickets)
 	c.Members = e.members.list()
@@ -222,6 +220,35 @@ func Compute(t *transcript.Transcript, s Settings, attachedTickets []string) *Ca
 	c.Pages = e.pages.list()
 	e.fill()
 	return c
+}
+
+// stamps formats the time of every chat line into one string, 24 bytes a
+// line: one allocation for the whole log, not one per line. A year outside
+// 0000-9999 (only in a hand-built transcript) does not fit; then each line
+// is formatted on its own and returned in irregular.
+func (e *engine) stamps(first, last, n int) (all string, irregular []string) {
+	if n == 0 {
+		return "", nil
+	}
+	buf := make([]byte, 0, n*24)
+	var st stamper
+	for i := first; i <= last; i++ {
+		ev := &e.t.Events[i]
+		if ev.Type == transcript.EventMessage || ev.Type == transcript.EventAttachment {
+			buf = st.append(buf, ev.At)
+		}
+	}
+	if len(buf) == n*24 {
+		return unsafe.String(&buf[0], len(buf)), nil // buf is never written again
+	}
+	irregular = make([]string, 0, n)
+	for i := first; i <= last; i++ {
+		ev := &e.t.Events[i]
+		if ev.Type == transcript.EventMessage || ev.Type == transcript.EventAttachment {
+			irregular = append(irregular, formatSlow(ev.At))
+		}
+	}
+	return "", irregular
 }
 
 // scan finds the first and last events the card reads (rule 4 and 5) and

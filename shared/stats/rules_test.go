@@ -594,7 +594,7 @@ func TestChatLogJSON(t *testing.T) {
 func TestTimeFormat(t *testing.T) {
 	// Lines across midnight, a leap day and far dates all format like the
 	// reference formatter.
-	for _, v := range []float64{-1, 0, 0.001, 53999.999, 54000, 86400 * 100.5, 86400*3650 + 0.5} {
+	for _, v := range []float64{-1, 0, 0.001, 53999.999, 54000, 86400 * 100.5, 86400*3650 + 0.5, 86400 * 365 * 9000} {
 		evs := []transcript.Event{started(v), msg(v, "c1", "x"), msg(v+0.999, "c1", "y")}
 		c := compute(t, stats.ModeFired, evs)
 		for i, e := range c.ChatLog {
