@@ -14,10 +14,11 @@ func (s *stamper) append(b []byte, ms int64) []byte {
 	}
 	day := ms / 86400000
 	if !s.ok || day != s.day {
-		d := appendMillis(s.date[:0:11], day*86400000)
-		if len(d) < 11 {
-			return appendMillis(b, ms)
+		d := appendMillis(make([]byte, 0, 24), day*86400000)
+		if len(d) != 24 {
+			return appendMillis(b, ms) // a year past 9999: no fixed-width date to cache
 		}
+		copy(s.date[:], d[:11])
 		s.day, s.ok = day, true
 	}
 	rem := ms % 86400000
