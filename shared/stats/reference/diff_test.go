@@ -1,0 +1,334 @@
+package reference_test
+
+import (
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/chatcards/chatcards/shared/platform"
+	"github.com/chatcards/chatcards/shared/stats"
+	"github.com/chatcards/chatcards/shared/stats/reference"
+	"github.com/chatcards/chatcards/shared/transcript"
+)
+
+var (
+	maxFail = flag.Int("reference.maxfail", 1, "mismatches to report (each minimised) before stopping")
+	count   = flag.Int("reference.n", 4000, "random transcripts to compare")
+	seed    = flag.Uint64("reference.seed", 20261120, "seed of the random transcripts")
+)
+
+var settingsList = func() []stats.Settings {
+	var out []stats.Settings
+	for _, m := range []stats.Mode{stats.ModeNone, stats.ModeFired, stats.ModeAll} {
+		out = append(out,
+			stats.Settings{Mode: m, IdleThreshold: 120 * time.Second, AsyncIdleThreshold: time.Hour},
+			stats.Settings{Mode: m, IdleThreshold: 10 * time.Second, AsyncIdleThreshold: 10 * time.Minute},
+		)
+	}
+	return out
+}()
+
+// clone deep-copies a transcript so that Normalize and a minimiser can
+// work on copies.
+func clone(t *transcript.Transcript) *transcript.Transcript {
+	c := *t
+	c.Participants = append([]transcript.Participant(nil), t.Participants...)
+	c.Events = make([]transcript.Event, len(t.Events))
+	for i, e := range t.Events {
+		if e.File != nil {
+			f := *e.File
+			e.File = &f
+		}
+		c.Events[i] = e
+	}
+	c.Warnings = nil
+	return &c
+}
+
+// mismatch computes both engines on a normalised copy of t and returns the
+// first differing settings and diff ("" when they agree).
+func mismatch(t *transcript.Transcript, attached []string) (stats.Settings, string) {
+	n := clone(t)
+	if err := n.Normalize(); err != nil {
+		return stats.Settings{}, ""
+	}
+	for _, s := range settingsList {
+		want := reference.Compute(n, s, attached)
+		got := stats.Compute(n, s, attached)
+		if d := cmp.Diff(want, got); d != "" {
+			return s, d
+		}
+	}
+	return stats.Settings{}, ""
+}
+
+// minimise drops events and unused participants while the mismatch stays.
+func minimise(t *transcript.Transcript, attached []string) *transcript.Transcript {
+	cur := clone(t)
+	for changed := true; changed; {
+		changed = false
+		for i := len(cur.Events) - 1; i >= 0; i-- {
+			try := clone(cur)
+			try.Events = append(try.Events[:i], try.Events[i+1:]...)
+			if _, d := mismatch(try, attached); d != "" {
+				cur, changed = try, true
+			}
+		}
+		for i := len(cur.Participants) - 1; i >= 0 && len(cur.Participants) > 1; i-- {
+			used := false
+			for _, e := range cur.Events {
+				used = used || e.Participant == cur.Participants[i].ID
+			}
+			if used {
+				continue
+			}
+			try := clone(cur)
+			try.Participants = append(try.Participants[:i], try.Participants[i+1:]...)
+			if _, d := mismatch(try, attached); d != "" {
+				cur, changed = try, true
+			}
+		}
+	}
+	return cur
+}
+
+type checker struct {
+	t     *testing.T
+	fails int
+	runs  int
+}
+
+func (c *checker) check(name string, t *transcript.Transcript, attached []string) bool {
+	c.runs++
+	s, d := mismatch(t, attached)
+	if d == "" {
+		return true
+	}
+	c.fails++
+	full, _ := transcript.Encode(t)
+	m := minimise(t, attached)
+	ms, md := mismatch(m, attached)
+	small, _ := transcript.Encode(m)
+	c.t.Errorf("%s: reference (-) and production (+) disagree, mode %v idle %v async idle %v, attached %q\ntranscript:\n%s\ndiff:\n%s\nminimised transcript (mode %v idle %v):\n%s\nminimised diff:\n%s",
+		name, s.Mode, s.IdleThreshold, s.AsyncIdleThreshold, attached, full, d, ms.Mode, ms.IdleThreshold, small, md)
+	return c.fails < *maxFail
+}
+
+// Generator of odd but valid transcripts.
+
+var texts = []string{"hi", "héllo wörld", "日本語のテキスト", "😀 ok", "a", "Still waiting…", "x\u0301y"}
+var files = []transcript.File{{Name: "a.png", ContentType: "image/png", Size: 10}, {Name: "b.txt", ContentType: "text/plain"}}
+var persons = []string{"", "", "person/1", "person/2", "person/3"}
+
+func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
+
+func randParticipants(r *rand.Rand) []transcript.Participant {
+	var ps []transcript.Participant
+	add := func(prefix string, role transcript.Role, vis transcript.Visibility) {
+		p := transcript.Participant{ID: fmt.Sprintf("%s%d", prefix, len(ps)), Role: role, Visibility: vis, Person: pick(r, persons)}
+		if r.IntN(4) > 0 {
+			p.Name = "N" + p.ID
+		}
+		ps = append(ps, p)
+	}
+	for range pick(r, []int{0, 1, 1, 1, 2, 3}) {
+		add("c", transcript.RoleCustomer, transcript.VisibilityAll)
+	}
+	for range pick(r, []int{0, 1, 1, 2}) {
+		add("b", transcript.RoleBot, transcript.VisibilityAll)
+	}
+	for range pick(r, []int{0, 1, 2, 2, 3, 4}) {
+		role := pick(r, []transcript.Role{transcript.RoleAgent, transcript.RoleAgent, transcript.RoleSupervisor})
+		vis := pick(r, []transcript.Visibility{transcript.VisibilityAll, transcript.VisibilityAll, transcript.VisibilityAll, transcript.VisibilityCoach, transcript.VisibilityMonitor})
+		add("a", role, vis)
+	}
+	if r.IntN(3) == 0 {
+		add("s", transcript.RoleSystem, transcript.VisibilityAll)
+	}
+	if len(ps) == 0 {
+		add("c", transcript.RoleCustomer, transcript.VisibilityAll)
+	}
+	// Shuffle so that the first customer is not always first.
+	r.Shuffle(len(ps), func(i, j int) { ps[i], ps[j] = ps[j], ps[i] })
+	return ps
+}
+
+func randTranscript(r *rand.Rand, n int, i int) *transcript.Transcript {
+	t := &transcript.Transcript{
+		Version:      1,
+		SessionID:    fmt.Sprintf("s-%d", i),
+		Async:        r.IntN(3) == 0,
+		Participants: randParticipants(r),
+	}
+	if r.IntN(2) == 0 {
+		t.Tenant = "helpdesk"
+	}
+	if r.IntN(2) == 0 {
+		t.Channel = "web"
+	}
+	if r.IntN(2) == 0 {
+		t.Language = "fi"
+	}
+	ps := t.Participants
+	anyP := func() string { return pick(r, ps).ID }
+	optP := func() string {
+		if r.IntN(3) == 0 {
+			return ""
+		}
+		return anyP()
+	}
+	byRole := func(roles ...transcript.Role) string {
+		var ids []string
+		for _, p := range ps {
+			for _, ro := range roles {
+				if p.Role == ro {
+					ids = append(ids, p.ID)
+				}
+			}
+		}
+		if len(ids) == 0 {
+			return anyP()
+		}
+		return pick(r, ids)
+	}
+	at := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC).UnixMilli() + r.Int64N(1000)
+	step := func() {
+		if r.IntN(10) < 3 {
+			return // same instant
+		}
+		switch r.IntN(12) {
+		case 10, 11:
+			// exactly a threshold, to probe "longer than"
+			at += pick(r, []int64{10_000, 120_000, 600_000, 3_600_000, 1500})
+		case 0, 1, 2:
+			at += 1 + r.Int64N(999)
+		case 3, 4, 5, 6, 7:
+			at += 1000 + r.Int64N(200_000)
+		default:
+			at += 60_000 + r.Int64N(7_200_000)
+		}
+	}
+	if r.IntN(4) > 0 {
+		t.Events = append(t.Events, transcript.Event{At: at, Type: transcript.EventStarted})
+	}
+	for len(t.Events) < n {
+		step()
+		e := transcript.Event{At: at}
+		switch k := r.IntN(100); {
+		case k < 30:
+			e.Type = transcript.EventMessage
+			e.Participant = pick(r, []string{anyP(), byRole(transcript.RoleCustomer), byRole(transcript.RoleAgent, transcript.RoleSupervisor)})
+			e.Text = pick(r, texts)
+			e.Automatic = r.IntN(6) == 0
+		case k < 36:
+			e.Type = transcript.EventAttachment
+			e.Participant = anyP()
+			f := pick(r, files)
+			e.File = &f
+			e.Automatic = r.IntN(6) == 0
+		case k < 50:
+			e.Type = transcript.EventJoined
+			e.Participant = pick(r, []string{anyP(), byRole(transcript.RoleAgent, transcript.RoleSupervisor)})
+		case k < 60:
+			e.Type = transcript.EventLeft
+			e.Participant = pick(r, []string{anyP(), byRole(transcript.RoleAgent, transcript.RoleSupervisor), byRole(transcript.RoleCustomer)})
+			e.Reason = pick(r, []string{"", "quit", "disconnect"})
+		case k < 65:
+			// a redirect: one agent leaves, another joins, at one instant
+			t.Events = append(t.Events, transcript.Event{At: at, Type: transcript.EventLeft, Participant: byRole(transcript.RoleAgent, transcript.RoleSupervisor)})
+			e.Type = transcript.EventJoined
+			e.Participant = byRole(transcript.RoleAgent, transcript.RoleSupervisor)
+		case k < 69:
+			e.Type = transcript.EventHandoff
+		case k < 72:
+			e.Type = transcript.EventTicket
+			e.Participant = optP()
+			e.Ticket = pick(r, []string{"INC-1", "INC-2", "INC-3"})
+		case k < 75:
+			e.Type = transcript.EventMarker
+			e.Marker = pick(r, []string{"vpn", "faq", "vpn2"})
+		case k < 78:
+			e.Type = transcript.EventPage
+			e.URL = pick(r, []string{"https://x/1", "https://x/2"})
+		case k < 84:
+			e.Type = transcript.EventDormant
+		case k < 88:
+			e.Type = transcript.EventResumed
+		case k < 91:
+			e.Type = transcript.EventEnded
+			e.Participant = optP()
+			e.Reason = pick(r, []string{"", "quit", "disconnect", "force", "inactive", "error"})
+		case k < 95:
+			e.Type = transcript.EventStarted
+		default:
+			e.Type = transcript.EventUnknown
+			e.RawType = pick(r, []string{"typing", "read"})
+			e.Participant = optP()
+		}
+		// Now and then, name a participant on an event that has none.
+		if e.Participant == "" && e.Type != transcript.EventEnded && e.Type != transcript.EventTicket && r.IntN(8) == 0 {
+			e.Participant = anyP()
+		}
+		t.Events = append(t.Events, e)
+	}
+	if len(t.Events) > n {
+		t.Events = t.Events[:n]
+	}
+	if n > 0 && r.IntN(3) == 0 {
+		step()
+		t.Events = append(t.Events, transcript.Event{At: at, Type: transcript.EventEnded, Participant: optP(),
+			Reason: pick(r, []string{"", "quit", "force", "inactive"})})
+	}
+	// Sometimes feed events out of order: Normalize sorts them stably.
+	if len(t.Events) > 2 && r.IntN(5) == 0 {
+		i := r.IntN(len(t.Events) - 1)
+		t.Events[i], t.Events[i+1] = t.Events[i+1], t.Events[i]
+	}
+	return t
+}
+
+func randAttached(r *rand.Rand) []string {
+	return pick(r, [][]string{nil, nil, {"INC-1"}, {"INC-9", "INC-2", "INC-9"}})
+}
+
+func TestDiffRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(*seed, 42))
+	c := &checker{t: t}
+	total := *count
+	if testing.Short() {
+		total = min(total, 800)
+	}
+	for i := 0; i < total; i++ {
+		n := i % 81
+		tr := randTranscript(r, n, i)
+		if err := clone(tr).Normalize(); err != nil {
+			t.Fatalf("generated transcript %d is invalid: %v", i, err)
+		}
+		if !c.check(fmt.Sprintf("random #%d", i), tr, randAttached(r)) {
+			return
+		}
+	}
+	t.Logf("%d random transcripts compared", c.runs)
+}
+
+func TestDiffPlatform(t *testing.T) {
+	c := &checker{t: t}
+	for i, tr := range platform.Generate(platform.GenerateOptions{N: 300, Seed: 5}) {
+		if !c.check(fmt.Sprintf("platform #%d (%s)", i, tr.SessionID), tr, nil) {
+			return
+		}
+	}
+}
+
+// TestDiffEmpty covers the transcript with no events (only unknown ones).
+func TestDiffEmpty(t *testing.T) {
+	c := &checker{t: t}
+	ps := []transcript.Participant{{ID: "c1", Role: transcript.RoleCustomer}, {ID: "a1", Role: transcript.RoleAgent}}
+	c.check("no events", &transcript.Transcript{Version: 1, SessionID: "e", Participants: ps}, nil)
+	c.check("unknown only", &transcript.Transcript{Version: 1, SessionID: "e", Participants: ps,
+		Events: []transcript.Event{{At: 1000, Type: transcript.EventUnknown, RawType: "typing"}}}, []string{"INC-1"})
+}
