@@ -233,19 +233,8 @@ func (s *server) authed(next routeFunc) http.HandlerFunc {
 
 const folderRule = "must be 1 to 64 characters of A-Z a-z 0-9 _ -"
 
-// ValidFolder reports whether s is a folder code: 1 to 64 of A-Z a-z 0-9 _ -.
-func ValidFolder(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
+// ValidFolder reports whether s is a folder code (card.ValidFolder).
+func ValidFolder(s string) bool { return card.ValidFolder(s) }
 
 // sessionID validates the {id} path segment. "." and ".." pass the
 // transcript's character rule but can never be a path segment (the mux

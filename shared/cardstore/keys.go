@@ -12,8 +12,9 @@ import (
 // StartLayout is fixed width so that strings sort as times.
 const StartLayout = "2006-01-02T15:04:05.000Z"
 
-// ValidKey holds the folder and session id to the API's character rules, so
-// both stores accept and refuse the same keys.
+// ValidKey holds the folder and session id to the API's character rules
+// (card.ValidFolder, card.ValidSessionID), so both stores accept and refuse
+// the same keys.
 func ValidKey(op, folder, sessionID string) error {
 	if err := ValidFolder(op, folder); err != nil {
 		return err
@@ -21,28 +22,21 @@ func ValidKey(op, folder, sessionID string) error {
 	if sessionID == "" || len(sessionID) > 128 {
 		return card.Errorf(card.EINVALID, op, "sessionId must be 1 to 128 characters, got %d", len(sessionID))
 	}
-	for _, r := range sessionID {
-		if !isWord(r) && r != '.' && r != ':' {
-			return card.Errorf(card.EINVALID, op, "sessionId %q: only A-Z a-z 0-9 . _ : - are allowed", sessionID)
-		}
+	if !card.ValidSessionID(sessionID) {
+		return card.Errorf(card.EINVALID, op, "sessionId %q: only A-Z a-z 0-9 . _ : - are allowed", sessionID)
 	}
 	return nil
 }
 
+// ValidFolder is card.ValidFolder as a coded error naming the operation.
 func ValidFolder(op, folder string) error {
 	if folder == "" || len(folder) > 64 {
 		return card.Errorf(card.EINVALID, op, "folder must be 1 to 64 characters, got %d", len(folder))
 	}
-	for _, r := range folder {
-		if !isWord(r) {
-			return card.Errorf(card.EINVALID, op, "folder %q: only A-Z a-z 0-9 _ - are allowed", folder)
-		}
+	if !card.ValidFolder(folder) {
+		return card.Errorf(card.EINVALID, op, "folder %q: only A-Z a-z 0-9 _ - are allowed", folder)
 	}
 	return nil
-}
-
-func isWord(r rune) bool {
-	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-'
 }
 
 // StartKey normalises StartedAt to UTC milliseconds; a sub-millisecond part

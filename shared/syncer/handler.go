@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatcards/chatcards/shared/card"
 	"github.com/chatcards/chatcards/shared/sources"
 )
 
@@ -68,7 +69,7 @@ func (h *Handler) Handle(ctx context.Context, ev Event) (Response, error) {
 		}
 	}
 	for _, f := range folders {
-		if !validFolder(f) {
+		if !card.ValidFolder(f) {
 			return Response{}, fmt.Errorf("sync event: folders: %q is not a folder code (1-64 of A-Z a-z 0-9 _ -)", f)
 		}
 	}
@@ -107,17 +108,4 @@ func (h *Handler) object(ctx context.Context, ev Event) (Response, error) {
 		return Response{SessionID: id, Outcome: o}, err
 	}
 	return Response{SessionID: id, Outcome: o}, nil
-}
-
-func validFolder(f string) bool {
-	if len(f) == 0 || len(f) > 64 {
-		return false
-	}
-	for i := 0; i < len(f); i++ {
-		c := f[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
 }

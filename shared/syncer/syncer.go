@@ -251,33 +251,46 @@ func (s *Syncer) syncCard(ctx context.Context, c *card.Card) (Outcome, error) {
 	return s.apply(ctx, c, &res)
 }
 
-// apply writes the figures of res onto c, re-reading and recomputing when a
-// concurrent writer (a ticket through the API) got there first.
+// apply writes the figures of res onto c.
 func (s *Syncer) apply(ctx context.Context, c *card.Card, res *sources.Result) (Outcome, error) {
 	if res.Transcript.SessionID != c.SessionID {
 		return Failed, fmt.Errorf("sync: transcript is for session %q", res.Transcript.SessionID)
 	}
 	hash := s.sourceHash(res.Hash)
-	for attempt := 0; ; attempt++ {
+	return s.write(ctx, c, "update card", func(c *card.Card) (*card.Card, Outcome) {
 		if c.SourceHash == hash {
-			return Unchanged, nil
+			return nil, Unchanged
 		}
 		figures := stats.Compute(res.Transcript, s.opt.Settings, c.AttachedTickets)
 		if figures.Active && s.opt.NoPartial {
-			return Skipped, nil
+			return nil, Skipped
 		}
 		next := merge(c, figures, res)
 		next.SourceHash = hash
-		next.SyncedAt = s.opt.Now().UTC().Format(time.RFC3339Nano)
-		err := s.store.Update(ctx, next)
+		if figures.Active {
+			return next, Updated
+		}
+		return next, Closed
+	})
+}
+
+// write stores what next makes of c through the optimistic update. When a
+// concurrent writer (a ticket through the API) got there first, it re-reads
+// the card and asks next again, so nothing that writer stored is lost. next
+// returns nil when there is nothing to write.
+func (s *Syncer) write(ctx context.Context, c *card.Card, what string, next func(*card.Card) (*card.Card, Outcome)) (Outcome, error) {
+	for attempt := 0; ; attempt++ {
+		n, o := next(c)
+		if n == nil {
+			return o, nil
+		}
+		n.SyncedAt = s.opt.Now().UTC().Format(time.RFC3339Nano)
+		err := s.store.Update(ctx, n)
 		if err == nil {
-			if figures.Active {
-				return Updated, nil
-			}
-			return Closed, nil
+			return o, nil
 		}
 		if card.ErrorCode(err) != card.ECONFLICT || attempt >= s.opt.Retries {
-			return Failed, fmt.Errorf("sync: update card: %w", err)
+			return Failed, fmt.Errorf("sync: %s: %w", what, err)
 		}
 		if c, err = s.store.Get(ctx, c.Folder, c.SessionID); err != nil {
 			return Failed, fmt.Errorf("sync: re-read card after a conflict: %w", err)
@@ -336,24 +349,14 @@ func appendDistinct(a, b []string) []string {
 
 // closeStale closes a card whose transcript never came.
 func (s *Syncer) closeStale(ctx context.Context, c *card.Card) (Outcome, error) {
-	for attempt := 0; ; attempt++ {
+	return s.write(ctx, c, "close stale card", func(c *card.Card) (*card.Card, Outcome) {
+		if !c.Active {
+			return nil, Unchanged // closed meanwhile
+		}
 		next := *c
 		next.Active = false
 		next.Status = "closed"
 		next.ClosedReason = fmt.Sprintf("stale: no transcript %s after the session started", s.opt.StaleAfter)
-		next.SyncedAt = s.opt.Now().UTC().Format(time.RFC3339Nano)
-		err := s.store.Update(ctx, &next)
-		if err == nil {
-			return Stale, nil
-		}
-		if card.ErrorCode(err) != card.ECONFLICT || attempt >= s.opt.Retries {
-			return Failed, fmt.Errorf("sync: close stale card: %w", err)
-		}
-		if c, err = s.store.Get(ctx, c.Folder, c.SessionID); err != nil {
-			return Failed, fmt.Errorf("sync: re-read card after a conflict: %w", err)
-		}
-		if !c.Active {
-			return Unchanged, nil
-		}
-	}
+		return &next, Stale
+	})
 }
