@@ -110,9 +110,10 @@ const (
 	EventDormant
 	EventResumed
 	EventEnded
+	EventRating
 )
 
-var eventNames = [...]string{"", "started", "message", "attachment", "joined", "left", "handoff", "ticket", "marker", "page", "dormant", "resumed", "ended"}
+var eventNames = [...]string{"", "started", "message", "attachment", "joined", "left", "handoff", "ticket", "marker", "page", "dormant", "resumed", "ended", "rating"}
 
 func (t EventType) String() string {
 	if int(t) < len(eventNames) {
@@ -155,6 +156,10 @@ type Event struct {
 	Ticket    string
 	Marker    string
 	URL       string
+	// Score and Comment are a rating event's: Score 1–5 (5 best), Comment
+	// free text, "" for none.
+	Score   int
+	Comment string
 }
 
 // Time returns At as a UTC time.
