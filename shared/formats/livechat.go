@@ -533,7 +533,9 @@ func (b *lcBuilder) thread(th *lcThread, field string, start int64) (end int64, 
 	for _, x := range evs {
 		e, at := x.e, x.at
 		f := fmt.Sprintf("%s.events[%d]", field, x.i)
-		end = at
+		if closing == nil {
+			end = at // the thread ends at its closing message, else its last event
+		}
 		agentsOnly := e.Visibility == "agents"
 		switch *e.Type {
 		case "message", "rich_message", "file":
@@ -600,11 +602,6 @@ func (b *lcBuilder) thread(th *lcThread, field string, start int64) (end int64, 
 			}
 			if !agentsOnly && e.Text != nil && *e.Text != "" {
 				b.emit(transcript.Event{At: at, Type: transcript.EventMessage, Participant: lcSystem, Text: *e.Text, Automatic: true})
-			}
-			if closing == e {
-				// The closing message ends the thread; later events (a
-				// rating comment, say) are after its end.
-				end = at
 			}
 		default:
 			// filled_form (pre-chat/post-chat survey answers), form,
