@@ -36,11 +36,14 @@ type lcChat struct {
 }
 
 type lcUser struct {
-	ID        *string  `json:"id"`
-	Type      *string  `json:"type"`
-	Name      string   `json:"name"`
-	Email     *string  `json:"email"`
-	LastVisit *lcVisit `json:"last_visit"`
+	ID    *string `json:"id"`
+	Type  *string `json:"type"`
+	Name  string  `json:"name"`
+	Email *string `json:"email"`
+	// Visibility "agents": the agent was added to the chat seen by agents
+	// only (add_user_to_chat), i.e. supervising.
+	Visibility string   `json:"visibility"`
+	LastVisit  *lcVisit `json:"last_visit"`
 }
 
 type lcVisit struct {
@@ -140,6 +143,9 @@ type lcBuilder struct {
 	dupName  map[string]bool
 	customer string
 	present  []string // agents and bots present, in join order
+	// hiddenBot: bots added with visibility agents; their lines are
+	// whispers.
+	hiddenBot map[string]bool
 }
 
 func (b *lcBuilder) role(id string) transcript.Role {
@@ -365,7 +371,7 @@ func DecodeLiveChat(data []byte) (*Decoded, error) {
 		return nil, lcErr("chat.id", "%q is not a valid session id (1–128 of A-Z a-z 0-9 . _ : -)", *c.ID)
 	}
 	t := &transcript.Transcript{Version: 1, SessionID: *c.ID}
-	b := &lcBuilder{t: t, index: map[string]int{}, byName: map[string]string{}, dupName: map[string]bool{}}
+	b := &lcBuilder{t: t, index: map[string]int{}, byName: map[string]string{}, dupName: map[string]bool{}, hiddenBot: map[string]bool{}}
 	for i, u := range c.Users {
 		f := fmt.Sprintf("chat.users[%d]", i)
 		if u == nil {
@@ -387,7 +393,22 @@ func DecodeLiveChat(data []byte) (*Decoded, error) {
 		if _, dup := b.index[*u.ID]; dup {
 			return nil, lcErr(f+".id", "duplicate id %q", *u.ID)
 		}
-		b.add(transcript.Participant{ID: *u.ID, Role: role, Name: u.Name})
+		p := transcript.Participant{ID: *u.ID, Role: role, Name: u.Name}
+		switch u.Visibility {
+		case "", "all":
+		case "agents":
+			// A human agent the customer cannot see supervises the chat:
+			// a coaching supervisor. A bot has no visibility in v1; its
+			// lines go to its coach twin instead (see thread).
+			if role == transcript.RoleAgent {
+				p.Role, p.Visibility = transcript.RoleSupervisor, transcript.VisibilityCoach
+			} else if role == transcript.RoleBot {
+				b.hiddenBot[*u.ID] = true
+			}
+		default:
+			return nil, lcErr(f+".visibility", "%q is not all or agents", u.Visibility)
+		}
+		b.add(p)
 		if role == transcript.RoleCustomer {
 			if b.customer == "" {
 				b.customer = *u.ID
@@ -548,9 +569,13 @@ func (b *lcBuilder) thread(th *lcThread, field string, start int64) (end int64, 
 			b.author(e.AuthorID)
 			who := e.AuthorID
 			role := b.role(who)
-			if agentsOnly && role != transcript.RoleCustomer {
+			hidden := b.t.Participants[b.index[who]].Visibility == transcript.VisibilityCoach
+			switch {
+			case hidden:
+				// a supervisor seen by agents only: every line is coaching
+			case agentsOnly && role != transcript.RoleCustomer, b.hiddenBot[who]:
 				who = b.coach(who)
-			} else if role == transcript.RoleAgent || role == transcript.RoleBot {
+			case role == transcript.RoleAgent || role == transcript.RoleBot:
 				b.join(who, at, false)
 			}
 			out := transcript.Event{At: at, Type: transcript.EventMessage, Participant: who}

@@ -269,3 +269,45 @@ func FuzzLiveChat(f *testing.F) {
 		}
 	})
 }
+
+func TestLiveChatSupervisorsAndWhispers(t *testing.T) {
+	in := `{"chat": {"id": "PJ0MRSHTDG", "users": [
+		{"id": "c1", "type": "customer"},
+		{"id": "ann@example.com", "type": "agent", "name": "Ann", "email": "ann@example.com", "visibility": "all"},
+		{"id": "sam@example.com", "type": "agent", "name": "Sam", "email": "sam@example.com", "visibility": "agents"},
+		{"id": "bot1", "type": "agent", "name": "Helper", "visibility": "agents"}]},
+	 "threads": [{"id": "T1", "created_at": "2020-05-12T11:00:00Z", "active": true, "events": [
+	   {"created_at": "2020-05-12T11:00:01Z", "type": "message", "visibility": "all", "author_id": "ann@example.com", "text": "hello"},
+	   {"created_at": "2020-05-12T11:00:02Z", "type": "message", "visibility": "agents", "author_id": "ann@example.com", "text": "psst"},
+	   {"created_at": "2020-05-12T11:00:03Z", "type": "message", "visibility": "agents", "author_id": "sam@example.com", "text": "try X"},
+	   {"created_at": "2020-05-12T11:00:04Z", "type": "message", "visibility": "all", "author_id": "bot1", "text": "suggestion"}]}]}`
+	d, err := formats.DecodeLiveChat([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{ // line → participant id: role/visibility
+		"hello":      "ann@example.com:agent/all",
+		"psst":       "ann@example.com#coach:agent/coach",
+		"try X":      "sam@example.com:supervisor/coach",
+		"suggestion": "bot1#coach:agent/coach",
+	}
+	for _, e := range d.Transcript.Events {
+		if e.Type != transcript.EventMessage {
+			continue
+		}
+		p := d.Transcript.Participants[e.P]
+		if got := p.ID + ":" + p.Role.String() + "/" + p.Visibility.String(); got != want[e.Text] {
+			t.Errorf("%q: %s, want %s", e.Text, got, want[e.Text])
+		}
+	}
+	s := stats.DefaultSettings()
+	s.Mode = stats.ModeAll
+	card := stats.Compute(d.Transcript, s, nil)
+	if n := card.Statistics["csg_PartiesAsAgentCount"].Num; n != 1 {
+		t.Errorf("visible agents = %d, want 1 (Ann)", n)
+	}
+	_, err = formats.DecodeLiveChat([]byte(strings.Replace(in, `"visibility": "agents"}`, `"visibility": "everyone"}`, 1)))
+	if err == nil || !strings.HasPrefix(err.Error(), "livechat: chat.users[3].visibility: ") {
+		t.Errorf("err = %v, want one naming chat.users[3].visibility", err)
+	}
+}
