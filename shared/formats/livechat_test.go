@@ -307,7 +307,7 @@ func TestLiveChatSupervisorsAndWhispers(t *testing.T) {
 		t.Errorf("visible agents = %d, want 1 (Ann)", n)
 	}
 	_, err = formats.DecodeLiveChat([]byte(strings.Replace(in, `"visibility": "agents"}`, `"visibility": "everyone"}`, 1)))
-	if err == nil || !strings.HasPrefix(err.Error(), "livechat: chat.users[3].visibility: ") {
-		t.Errorf("err = %v, want one naming chat.users[3].visibility", err)
+	if err == nil || !strings.HasPrefix(err.Error(), "livechat: chat.users[2].visibility: ") {
+		t.Errorf("err = %v, want one naming chat.users[2].visibility", err)
 	}
 }
