@@ -33,6 +33,9 @@ type lcFile struct {
 type lcChat struct {
 	ID    *string   `json:"id"`
 	Users []*lcUser `json:"users"`
+	// Properties: a rating may also sit on the chat (the
+	// chat_properties_updated push shows one); the threads' come first.
+	Properties *lcThreadProps `json:"properties"`
 }
 
 type lcUser struct {
@@ -461,6 +464,7 @@ func DecodeLiveChat(data []byte) (*Decoded, error) {
 
 	var figures []map[string]jsontext.Value
 	var rating *transcript.Event
+	lastEnd := int64(-1)
 	for n, o := range order {
 		th, field := o.th, o.field
 		last := n == len(order)-1
@@ -483,6 +487,7 @@ func DecodeLiveChat(data []byte) (*Decoded, error) {
 		if err != nil {
 			return nil, err
 		}
+		lastEnd = end
 		if th.Properties != nil && th.Properties.Rating != nil && th.Properties.Rating.Score != nil {
 			r := th.Properties.Rating
 			score, ok := lcScore(r.Score)
@@ -503,6 +508,18 @@ func DecodeLiveChat(data []byte) (*Decoded, error) {
 			continue // still going: no end, the session is active
 		}
 		b.closeThread(end, closing, last)
+	}
+	if rating == nil && lastEnd >= 0 && c.Properties != nil && c.Properties.Rating != nil && c.Properties.Rating.Score != nil {
+		r := c.Properties.Rating
+		score, ok := lcScore(r.Score)
+		if !ok {
+			return nil, lcErr("chat.properties.rating.score", "%s is not 1 (good) or 0 (bad)", string(r.Score))
+		}
+		ev := transcript.Event{At: lastEnd, Type: transcript.EventRating, Participant: b.customer, Score: score}
+		if r.Comment != nil {
+			ev.Comment = *r.Comment
+		}
+		rating = &ev
 	}
 	if rating != nil {
 		b.emit(*rating)

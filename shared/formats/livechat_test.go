@@ -242,6 +242,7 @@ func TestLiveChatErrorsNameTheField(t *testing.T) {
 		{"file size", thread(`{"created_at": "2020-05-12T11:00:01Z", "type": "file", "author_id": "c1", "name": "a", "content_type": "b", "size": -1}`), "livechat: threads[0].events[0].size: must not be negative"},
 		{"text type", thread(`{"created_at": "2020-05-12T11:00:01Z", "type": "message", "author_id": "c1", "text": 5}`), "livechat: threads[0].events[0].text: "},
 		{"rating", lcDoc(`[{"id": "T1", "created_at": "2020-05-12T11:00:00Z", "active": false, "properties": {"rating": {"score": 3}}}]`), "livechat: threads[0].properties.rating.score: 3 is not 1 (good) or 0 (bad)"},
+		{"chat rating", `{"chat": {"id": "A", "properties": {"rating": {"score": "meh"}}}, "threads": [{"id": "T1", "created_at": "2020-05-12T11:00:00Z", "active": false}]}`, "livechat: chat.properties.rating.score: \"meh\" is not"},
 		{"system type", thread(`{"created_at": "2020-05-12T11:00:01Z", "type": "system_message", "text": "x"}`), "livechat: threads[0].events[0].system_message_type: is required"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
