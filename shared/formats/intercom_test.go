@@ -13,7 +13,7 @@ import (
 )
 
 func TestIntercomFixtureGivesTheV1Card(t *testing.T) {
-	d := sameCard(t, "intercom", "intercom/bot_handoff_transfer.json", "intercom/bot_handoff_transfer.v1.json")
+	d := lcicSameCard(t, "intercom", "intercom/bot_handoff_transfer.json", "intercom/bot_handoff_transfer.v1.json")
 	tr := d.Transcript
 	if tr.SessionID != "371" || tr.Tenant != "" {
 		t.Errorf("sessionId %q tenant %q, want the conversation id and no tenant", tr.SessionID, tr.Tenant)
@@ -33,10 +33,10 @@ func TestIntercomFixtureGivesTheV1Card(t *testing.T) {
 	if card.SupportPerson != "admin:991267600" || len(card.RelatedTickets) != 1 || card.RelatedTickets[0] != "7583" {
 		t.Errorf("supportPerson %q tickets %v", card.SupportPerson, card.RelatedTickets)
 	}
-	if countType(tr, transcript.EventHandoff) != 1 {
+	if lcicCount(tr, transcript.EventHandoff) != 1 {
 		t.Errorf("want exactly one handoff (Fin assigning to the team)")
 	}
-	if r := findRating(tr); r == nil || r.Score != 5 || r.Comment != "Quick and helpful" || r.Participant != "contact:667d60e08a68186f43bafde5" {
+	if r := lcicRating(tr); r == nil || r.Score != 5 || r.Comment != "Quick and helpful" || r.Participant != "contact:667d60e08a68186f43bafde5" {
 		t.Errorf("rating = %+v", r)
 	}
 	if d.FirstReplyMs == nil || *d.FirstReplyMs != 75000 {
@@ -55,7 +55,7 @@ func TestIntercomFixtureGivesTheV1Card(t *testing.T) {
 }
 
 func TestIntercomDetect(t *testing.T) {
-	got, err := formats.Detect(readFixture(t, "intercom/bot_handoff_transfer.json"))
+	got, err := formats.Detect(lcicFixture(t, "intercom/bot_handoff_transfer.json"))
 	if err != nil || got != "intercom" {
 		t.Errorf("Detect = %q, %v; want intercom", got, err)
 	}
@@ -163,7 +163,7 @@ func TestIntercomErrorsNameTheField(t *testing.T) {
 }
 
 func FuzzIntercom(f *testing.F) {
-	f.Add(readFixture(f, "intercom/bot_handoff_transfer.json"))
+	f.Add(lcicFixture(f, "intercom/bot_handoff_transfer.json"))
 	f.Add([]byte(icDoc(`"state": "closed", "conversation_rating": {"rating": 1, "remark": "x", "created_at": 1719492900}`, `
 	  {"part_type": "note", "created_at": 1719492840, "author": {"type": "bot", "id": "b"}, "body": "<p>a &amp; b</p>"},
 	  {"part_type": "assignment", "created_at": 1719492841, "author": {"type": "bot", "id": "b"}, "assigned_to": {"type": "team", "id": "7"}},

@@ -13,7 +13,7 @@ import (
 	"github.com/chatcards/chatcards/shared/transcript"
 )
 
-func readFixture(t testing.TB, name string) []byte {
+func lcicFixture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile("testdata/" + name)
 	if err != nil {
@@ -22,18 +22,18 @@ func readFixture(t testing.TB, name string) []byte {
 	return b
 }
 
-// sameCard decodes a platform fixture and its hand-written v1 twin and
+// lcicSameCard decodes a platform fixture and its hand-written v1 twin and
 // requires one card from both: the engine never knows the platform.
-func sameCard(t *testing.T, format, fixture, twin string) *formats.Decoded {
+func lcicSameCard(t *testing.T, format, fixture, twin string) *formats.Decoded {
 	t.Helper()
-	d, name, err := formats.Decode(format, readFixture(t, fixture))
+	d, name, err := formats.Decode(format, lcicFixture(t, fixture))
 	if err != nil {
 		t.Fatalf("%s: %v", fixture, err)
 	}
 	if name != format {
 		t.Fatalf("decoded as %q, want %q", name, format)
 	}
-	v1, err := transcript.DecodeV1(readFixture(t, twin))
+	v1, err := transcript.DecodeV1(lcicFixture(t, twin))
 	if err != nil {
 		t.Fatalf("%s: %v", twin, err)
 	}
@@ -47,7 +47,7 @@ func sameCard(t *testing.T, format, fixture, twin string) *formats.Decoded {
 	return d
 }
 
-func countType(tr *transcript.Transcript, typ transcript.EventType) int {
+func lcicCount(tr *transcript.Transcript, typ transcript.EventType) int {
 	n := 0
 	for _, e := range tr.Events {
 		if e.Type == typ {
@@ -57,7 +57,7 @@ func countType(tr *transcript.Transcript, typ transcript.EventType) int {
 	return n
 }
 
-func findRating(tr *transcript.Transcript) *transcript.Event {
+func lcicRating(tr *transcript.Transcript) *transcript.Event {
 	for i := range tr.Events {
 		if tr.Events[i].Type == transcript.EventRating {
 			return &tr.Events[i]
@@ -67,7 +67,7 @@ func findRating(tr *transcript.Transcript) *transcript.Event {
 }
 
 func TestLiveChatFixtureGivesTheV1Card(t *testing.T) {
-	d := sameCard(t, "livechat", "livechat/bot_handoff_transfer.json", "livechat/bot_handoff_transfer.v1.json")
+	d := lcicSameCard(t, "livechat", "livechat/bot_handoff_transfer.json", "livechat/bot_handoff_transfer.v1.json")
 	tr := d.Transcript
 	if tr.SessionID != "PJ0MRSHTDG" || tr.Tenant != "" {
 		t.Errorf("sessionId %q tenant %q, want the chat id and no tenant", tr.SessionID, tr.Tenant)
@@ -82,10 +82,10 @@ func TestLiveChatFixtureGivesTheV1Card(t *testing.T) {
 			t.Errorf("%s = %v, want %v", key, got, want)
 		}
 	}
-	if countType(tr, transcript.EventHandoff) != 1 {
+	if lcicCount(tr, transcript.EventHandoff) != 1 {
 		t.Errorf("want exactly one handoff (the bot's transfer to Agent Smith)")
 	}
-	if r := findRating(tr); r == nil || r.Score != 5 || r.Comment != "Quick and helpful" {
+	if r := lcicRating(tr); r == nil || r.Score != 5 || r.Comment != "Quick and helpful" {
 		t.Errorf("rating = %+v, want score 5 (good) with the comment", r)
 	}
 	var end *transcript.Event
@@ -123,7 +123,7 @@ func TestLiveChatDetect(t *testing.T) {
 		{"livechat/bot_handoff_transfer.json", "livechat"},
 		{"livechat/bot_handoff_transfer.v1.json", "v1"},
 	} {
-		got, err := formats.Detect(readFixture(t, tc.file))
+		got, err := formats.Detect(lcicFixture(t, tc.file))
 		if err != nil || got != tc.want {
 			t.Errorf("%s: Detect = %q, %v; want %q", tc.file, got, err, tc.want)
 		}
@@ -168,7 +168,7 @@ func TestLiveChatThreadsAreLiveChatsOfOneSession(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
-	if countType(d.Transcript, transcript.EventEnded) != 0 {
+	if lcicCount(d.Transcript, transcript.EventEnded) != 0 {
 		t.Errorf("the last thread is active: the session must stay active")
 	}
 	for _, p := range d.Transcript.Participants {
@@ -255,7 +255,7 @@ func TestLiveChatErrorsNameTheField(t *testing.T) {
 }
 
 func FuzzLiveChat(f *testing.F) {
-	f.Add(readFixture(f, "livechat/bot_handoff_transfer.json"))
+	f.Add(lcicFixture(f, "livechat/bot_handoff_transfer.json"))
 	f.Add([]byte(lcDoc(`[]`)))
 	f.Add([]byte(lcDoc(`[{"id": "T1", "created_at": "2020-05-12T11:00:00Z", "active": false, "properties": {"rating": {"score": 0}}, "events": [
 	  {"created_at": "2020-05-12T11:00:01Z", "type": "system_message", "system_message_type": "chat_transferred", "text_vars": {"targets": "Ann, Bot"}},
