@@ -181,29 +181,56 @@ func gcbfField(p jsontext.Pointer) string {
 	return b.String()
 }
 
-// strictErr turns a strictjson error into "<platform>: <field>: <what>".
+// gcbfJSONError turns a strictjson error into "<platform>: <field>: <what>".
 func gcbfJSONError(platform string, err error) error {
+	field, what := gcbfJSONParts(err)
+	if field == "" {
+		return fmt.Errorf("%s: %s", platform, what)
+	}
+	return fmt.Errorf("%s: %s: %s", platform, field, what)
+}
+
+// gcbfKind names a JSON kind in words.
+func gcbfKind(k jsontext.Kind) string {
+	switch k {
+	case '[':
+		return "array"
+	case '{':
+		return "object"
+	case '"':
+		return "string"
+	case '0':
+		return "number"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	}
+	return k.String()
+}
+
+// gcbfJSONParts splits a strictjson error into the field it names (""
+// for the whole document) and what is wrong there.
+func gcbfJSONParts(err error) (field, what string) {
 	var se *json.SemanticError
 	var sy *jsontext.SyntacticError
 	switch {
 	case errors.As(err, &se):
-		what := "has the wrong JSON type"
+		what = "has the wrong JSON type"
 		if se.Err != nil {
 			what = se.Err.Error()
 		} else if se.JSONKind != 0 {
-			what = "cannot be a JSON " + se.JSONKind.String() + " here"
+			what = "cannot be a JSON " + gcbfKind(se.JSONKind) + " here"
 		}
-		if f := gcbfField(se.JSONPointer); f != "" {
-			return fmt.Errorf("%s: %s: %s", platform, f, what)
-		}
-		return fmt.Errorf("%s: %s", platform, what)
+		return gcbfField(se.JSONPointer), what
 	case errors.As(err, &sy):
+		what = sy.Err.Error()
 		if f := gcbfField(sy.JSONPointer); f != "" {
-			return fmt.Errorf("%s: %s: %v", platform, f, sy.Err)
+			return f, what
 		}
-		return fmt.Errorf("%s: not valid JSON: %v", platform, sy.Err)
+		return "", "not valid JSON: " + what
 	}
-	return fmt.Errorf("%s: %v", platform, err)
+	return "", err.Error()
 }
 
 func decodeGenesys(data []byte) (*Decoded, error) {
