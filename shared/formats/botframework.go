@@ -356,8 +356,13 @@ func buildBotFramework(data []byte) (*transcript.Transcript, error) {
 				add(transcript.Event{At: at, Type: transcript.EventAttachment, Participant: who, File: &file})
 			}
 		case "conversationUpdate":
+			// Bots take part by speaking: their joins and leaves are not
+			// events, and a bot that never speaks is no participant.
 			for j := range a.MembersAdded {
-				if id, r, ok := pp.use(a.MembersAdded[j].ID); ok && r != transcript.RoleBot {
+				if pp.role[a.MembersAdded[j].ID] == transcript.RoleBot {
+					continue
+				}
+				if id, r, ok := pp.use(a.MembersAdded[j].ID); ok {
 					add(transcript.Event{At: at, Type: transcript.EventJoined, Participant: id})
 					if r == transcript.RoleAgent {
 						enter(id)
@@ -365,7 +370,10 @@ func buildBotFramework(data []byte) (*transcript.Transcript, error) {
 				}
 			}
 			for j := range a.MembersRemoved {
-				if id, r, ok := pp.use(a.MembersRemoved[j].ID); ok && r != transcript.RoleBot {
+				if pp.role[a.MembersRemoved[j].ID] == transcript.RoleBot {
+					continue
+				}
+				if id, _, ok := pp.use(a.MembersRemoved[j].ID); ok {
 					add(transcript.Event{At: at, Type: transcript.EventLeft, Participant: id})
 					leave(id)
 				}
