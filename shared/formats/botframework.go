@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -294,10 +295,17 @@ func buildBotFramework(data []byte) (*transcript.Transcript, error) {
 			present = append(present[:k], present[k+1:]...)
 		}
 	}
-	started := false
+	// The activities that say something about the chat, in time order
+	// (stable: a transcript store lists them in order already, and equal
+	// instants keep the file's order), so that presence is followed in
+	// the order things happened.
+	type timed struct {
+		i  int
+		at int64
+	}
+	var todo []timed
 	for i := range acts {
 		a := &acts[i]
-		f := fmt.Sprintf("[%d]", i)
 		mapped := false
 		switch a.Type {
 		case "message", "conversationUpdate", "endOfConversation":
@@ -310,14 +318,20 @@ func buildBotFramework(data []byte) (*transcript.Transcript, error) {
 		if !mapped {
 			continue // typing, trace, other events and invokes say nothing about the chat
 		}
-		at, err := bfTime(a, f)
+		at, err := bfTime(a, fmt.Sprintf("[%d]", i))
 		if err != nil {
 			return nil, err
 		}
-		if !started {
-			add(transcript.Event{At: at, Type: transcript.EventStarted})
-			started = true
-		}
+		todo = append(todo, timed{i, at})
+	}
+	sort.SliceStable(todo, func(x, y int) bool { return todo[x].at < todo[y].at })
+	if len(todo) > 0 {
+		add(transcript.Event{At: todo[0].at, Type: transcript.EventStarted})
+	}
+	for _, td := range todo {
+		i, at := td.i, td.at
+		a := &acts[i]
+		f := fmt.Sprintf("[%d]", i)
 		sender := func() (string, transcript.Role, error) {
 			if a.From == nil || a.From.ID == "" {
 				return "", 0, bfErr(f+".from.id", "is required")

@@ -162,6 +162,24 @@ func TestBotFrameworkMappingDetails(t *testing.T) {
 			t.Errorf("rating %+v, want 1 \"too slow\"", e)
 		}
 	})
+	t.Run("activities are followed in time order, not file order", func(t *testing.T) {
+		at := func(sec, fields string) string {
+			return strings.Replace(bfAct(fields), "09:00:00Z", "09:00:"+sec+"Z", 1)
+		}
+		tr := build(t,
+			at("20", `"type": "event", "name": "handoff.status", "value": {"state": "completed"}`),
+			at("10", `"type": "conversationUpdate", "membersAdded": [{"id": "a", "role": "agent"}]`))
+		var kinds []string
+		for _, e := range tr.Events {
+			kinds = append(kinds, e.Type.String()+" "+e.Participant)
+		}
+		if got := strings.Join(kinds, ", "); got != "started , joined a, left a" {
+			t.Errorf("events: %s; want the agent to join at :10 and leave at :20", got)
+		}
+		if tr.Events[0].At != tr.Events[1].At {
+			t.Error("the session starts at the earliest activity")
+		}
+	})
 	t.Run("typing, trace and other invokes are no events", func(t *testing.T) {
 		tr := build(t,
 			bfAct(`"type": "typing", "from": {"id": "u", "role": "user"}`),
