@@ -44,7 +44,7 @@ import (
 //     with that user.id; outbound without createdBy → the bot connected at
 //     that moment (or originatingEntity "Bot"), else a system line marked
 //     automatic. Receipts and events (normalizedMessage.type Receipt/Event)
-//     are not chat lines.
+//     are not chat lines; a message id given twice is one line.
 //
 // Genesys carries no survey or rating and no per-conversation metrics in
 // these two shapes, so Figures and FirstReplyMs are always nil.
@@ -244,7 +244,8 @@ func decodeGenesys(data []byte) (*Decoded, error) {
 	return &Decoded{Transcript: t}, nil
 }
 
-// gcPerson is one transcript participant made from Genesys participants.
+// gcPeople builds the transcript's participants from Genesys' and finds
+// who sent each line.
 type gcPeople struct {
 	t         *transcript.Transcript
 	ids       map[string]bool
@@ -428,12 +429,21 @@ func buildGenesys(data []byte) (*transcript.Transcript, error) {
 		files     []transcript.File
 	}
 	var lines []line
+	seenID := map[string]bool{}
 	for i := range *f.Messages {
 		m := &(*f.Messages)[i]
 		fld := fmt.Sprintf("messages[%d]", i)
 		nm := m.NormalizedMessage
 		if nm != nil && (nm.Type == "Receipt" || nm.Type == "Event") {
 			continue // delivery receipts and typing events are not chat lines
+		}
+		if m.ID != "" {
+			// A fetcher that pages or retries may hand the same message
+			// twice; one message is one line.
+			if seenID[m.ID] {
+				continue
+			}
+			seenID[m.ID] = true
 		}
 		at, ok, err := gcTime(m.Timestamp, fld+".timestamp")
 		if err != nil {

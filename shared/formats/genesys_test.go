@@ -154,6 +154,17 @@ func TestGenesysMappingDetails(t *testing.T) {
 			t.Error("a conversation whose customer has no endTime must be active")
 		}
 	})
+	t.Run("a message given twice is one line", func(t *testing.T) {
+		msg := `{"id": "m1", "timestamp": "2026-11-20T09:00:01Z", "direction": "inbound", "textBody": "hi"}`
+		in := `{"conversation": {"id": "c-5", "participants": [{"id": "cu", "purpose": "customer", "startTime": "2026-11-20T09:00:00Z"}]}, "messages": [` + msg + `, ` + msg + `]}`
+		d, err := decodeGenesys([]byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := stats.Compute(d.Transcript, stats.DefaultSettings(), nil); c.MessageCount != 1 {
+			t.Errorf("messageCount = %d, want 1", c.MessageCount)
+		}
+	})
 	t.Run("coach and monitor visibility; unknown senders become agents", func(t *testing.T) {
 		in := `{"conversation": {"id": "c-4", "participants": [
 		  {"id": "cu", "purpose": "customer", "startTime": "2026-11-20T09:00:00Z"},
