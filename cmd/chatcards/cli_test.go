@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chatcards/chatcards/shared/card"
+	"github.com/chatcards/chatcards/shared/cardstore"
+	"github.com/chatcards/chatcards/shared/cardstore/memstore"
 	"github.com/chatcards/chatcards/shared/formats"
 	"github.com/chatcards/chatcards/shared/transcript"
 )
@@ -278,5 +282,40 @@ func TestProgressFlag(t *testing.T) {
 	}
 	if progressOut(fs, *on, &buf) == nil {
 		t.Error("-progress did not turn progress on")
+	}
+}
+
+// The sync's total comes from counting its listing of active cards; the
+// total is final once every listing has returned its last page.
+func TestCountingStore(t *testing.T) {
+	ctx := context.Background()
+	store := memstore.New()
+	for i := range 5 {
+		for _, f := range []string{"a", "b"} {
+			if _, _, err := store.Create(ctx, card.New(f, fmt.Sprintf("s-%d", i), "2026-11-20T09:00:00.000Z")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var total, finals int
+	final := listingsDone(2, func() { finals++ })
+	cs := &countingStore{Store: store, active: func(n int, last bool) { total += n; final(last) }}
+	for _, f := range []string{"a", "b"} {
+		cursor := ""
+		for {
+			p, err := cs.ListActive(ctx, f, cardstore.ListOptions{Cursor: cursor, Limit: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f == "a" && finals != 0 {
+				t.Fatal("final before the last listing ended")
+			}
+			if cursor = p.Next; cursor == "" {
+				break
+			}
+		}
+	}
+	if total != 10 || finals != 1 {
+		t.Errorf("counted %d cards, %d finals; want 10 and 1", total, finals)
 	}
 }

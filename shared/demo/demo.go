@@ -105,12 +105,12 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	defer stopAPI()
 	say("▸ chat platform on %s, chat-session API on %s, %d widget sessions on %s", platURL, apiURL, len(ts), opt.Day.Format("2006-01-02"))
 
-	meter := func(label string) *progress.Reporter {
-		return progress.Start(opt.Meter, label, "sessions", int64(len(ts)), opt.MeterOptions)
+	meter := func(label, unit string, total int) *progress.Reporter {
+		return progress.Start(opt.Meter, label, unit, int64(total), opt.MeterOptions)
 	}
 
 	// 1. The chatbot opens a card for every widget session.
-	rep := meter("chatbot: createChatSession")
+	rep := meter("chatbot: createChatSession", "sessions", len(ts))
 	created, existing, err := createCards(ctx, apiURL, opt.Folder, ts, rep)
 	rep.Stop()
 	if err != nil {
@@ -140,7 +140,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	}
 	sy := syncer.New(opt.Store, src, syncer.Options{Logger: quiet})
 	s := &Summary{Sessions: len(ts)}
-	rep = meter("sync #1")
+	rep = meter("sync #1", "sessions", len(ts))
 	s.FirstSync, err = sy.WithOnDone(func(syncer.Outcome) { rep.Add(1) }).Run(ctx, []string{opt.Folder})
 	rep.Stop()
 	if err != nil {
@@ -157,7 +157,8 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 			}
 		}
 	}
-	rep = meter("sync #2")
+	// The second sync sees only the cards the first one left active.
+	rep = meter("sync #2", "sessions", s.FirstSync.Seen-s.FirstSync.Closed-s.FirstSync.Stale)
 	s.SecondSync, err = sy.WithOnDone(func(syncer.Outcome) { rep.Add(1) }).Run(ctx, []string{opt.Folder})
 	rep.Stop()
 	if err != nil {
@@ -171,7 +172,7 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		return nil, err
 	}
 	sel := reports.Selection{Folder: opt.Folder, From: opt.Day.Format("2006-01-02"), WithTimes: true}
-	rep = meter("export: cards read")
+	rep = meter("export", "cards read", len(ts))
 	manifests, err := reports.Export(ctx, countingStore{opt.Store, rep}, &reports.DirSink{Root: opt.Out}, sel, reports.Options{Location: time.UTC, Logger: quiet})
 	rep.Stop()
 	if err != nil {
