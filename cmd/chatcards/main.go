@@ -84,7 +84,7 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-11s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\n`chatcards help COMMAND` or `chatcards COMMAND -h` says what a command does,\nits flags and the environment variables it reads.")
 }
