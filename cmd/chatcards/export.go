@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,25 +11,36 @@ import (
 
 	"github.com/chatcards/chatcards/shared/cardstore"
 	"github.com/chatcards/chatcards/shared/config"
+	"github.com/chatcards/chatcards/shared/progress"
 	"github.com/chatcards/chatcards/shared/reports"
 )
 
 func init() {
 	register("export", command{
 		summary: "export the analyst reports of a day (DynamoDB at TABLE_NAME) to -out DIR or REPORTS_BUCKET",
-		run:     runExport,
+		help: `Writes the analyst reports (docs/reports.md) of the selected days and folders:
+one file per report and format plus a manifest.json per folder, under -out
+DIR or in REPORTS_BUCKET. Prints one line per file written. A progress line
+(cards read, rate) every few seconds when stderr is a terminal or -progress
+is given; the total is not known before the listing ends. Exit 1 when the
+export fails.
+
+Environment:
+  TABLE_NAME (required), CARDS_BUCKET, RETENTION_DAYS: the card store
+  REPORTS_BUCKET: where reports go without -out
+  REPORT_TIMEZONE (default UTC), REPORT_FORMATS (default csv,xlsx,parquet),
+  PHRASES_TOP, PRICES, XLSX_ROW_LIMIT: as the export function reads them
+  AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_S3, ...: the AWS SDK's own.`,
+		run: runExport,
 	})
 }
 
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	env := config.Getenv(os.Getenv)
-	cfg, err := reports.ConfigFromEnv(env)
-	if err != nil {
-		fmt.Fprintf(stderr, "export: %v\n", err)
-		return 2
-	}
-	fs := flag.NewFlagSet("export", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// A bad setting is reported after the flags are parsed, so -h works
+	// whatever the environment.
+	cfg, cfgErr := reports.ConfigFromEnv(env)
+	fs := newFlags("export", stderr)
 	folder := fs.String("folder", "", "one folder (default: every folder)")
 	from := fs.String("from", "", "first local day YYYY-MM-DD in REPORT_TIMEZONE (default: yesterday)")
 	to := fs.String("to", "", "end local day, exclusive (default: from + 1 day)")
@@ -39,13 +49,19 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	status := fs.String("status", "all", "all, active, closed or no-operator-response")
 	withTimes := fs.Bool("with-times", true, "add the time of each line to the line-level reports")
 	out := fs.String("out", "", "write the report tree to this folder instead of REPORTS_BUCKET")
-	if err := fs.Parse(args); err != nil {
+	showProgress := progressFlag(fs)
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	if cfgErr != nil {
+		fmt.Fprintf(stderr, "export: %v\n", cfgErr)
 		return 2
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "export: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
+	var err error
 	loc := cfg.Options.Location
 	if *from == "" {
 		now := time.Now().In(loc)
@@ -96,6 +112,11 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	opt := cfg.Options
 	opt.Logger = slog.New(slog.NewJSONHandler(stderr, nil))
+	if meter := progressOut(fs, *showProgress, stderr); meter != nil {
+		rep := progress.Start(meter, "export", "cards read", 0, progress.Options{})
+		defer rep.Stop()
+		store = &countingStore{Store: store, byStart: func(n int, _ bool) { rep.Add(int64(n)) }}
+	}
 	return printExport(ctx, store, sink, sel, opt, stdout, stderr)
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,7 +22,25 @@ import (
 func init() {
 	register("invoke", command{
 		summary: "run a function's real handler on an event file and print the response (api, sync, export)",
-		run:     runInvoke,
+		args:    "api|sync|export EVENT.json",
+		help: `Runs the function's real handler on EVENT.json (samples in events/) as Lambda
+would, and prints its response as JSON.
+
+Environment: the function's own settings, as in Lambda (docs and template.yaml):
+  api     TABLE_NAME, API_TOKENS / API_TOKENS_SECRET, REPORTS_BUCKET
+  sync    TABLE_NAME, SOURCE and its settings (PLATFORM_URL, PLATFORM_TOKEN,
+          PLATFORM_TOKEN_SECRET, PLATFORM_RPS, PLATFORM_TIMEOUT, CONNECT_BUCKET,
+          CONNECT_PREFIX, FILES_DIR), STATS_MODE, IDLE_THRESHOLD,
+          ASYNC_IDLE_THRESHOLD, SYNC_CONCURRENCY, SYNC_PARTIAL, STALE_AFTER
+  export  TABLE_NAME, REPORTS_BUCKET, REPORT_TIMEZONE, REPORT_FORMATS,
+          PHRASES_TOP, PRICES, XLSX_ROW_LIMIT
+  all     CARDS_BUCKET, RETENTION_DAYS, and the AWS SDK's own (AWS_REGION,
+          AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_S3, ...)
+Local stand-ins: without TABLE_NAME a fresh embedded store; without
+API_TOKENS the sample events' token is trusted; without REPORTS_BUCKET
+reports go to -out; without SOURCE the sync reads FILES_DIR (default: an
+empty folder).`,
+		run: runInvoke,
 	})
 }
 
@@ -32,19 +49,13 @@ func init() {
 const exampleToken = "example-token"
 
 func runInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("invoke", stderr)
 	out := fs.String("out", "invoke-out", "export: folder the reports go to when REPORTS_BUCKET is unset")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: chatcards invoke [-out DIR] api|sync|export EVENT.json\n\nThe function is configured from the environment as in Lambda. Without TABLE_NAME\nit runs on a fresh embedded store; without API_TOKENS the API trusts the sample\nevents' token; without SOURCE the sync reads FILES_DIR (default: an empty folder).")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	if fs.NArg() != 2 {
-		fs.Usage()
-		return 2
+		return badUsage(stderr, fs, "want a function and an event file, got %d arguments", fs.NArg())
 	}
 	raw, err := os.ReadFile(fs.Arg(1))
 	if err != nil {

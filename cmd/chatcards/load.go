@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/chatcards/chatcards/shared/cardstore/dynamostore"
 )
@@ -28,7 +29,16 @@ import (
 func init() {
 	register("load", command{
 		summary: "loopback load test: create calls against a local API, and bare PutItem for comparison",
-		run:     runLoad,
+		help: `Runs createChatSession against a chatcards API on this machine at each client
+count of -c, and with -putitem-endpoint the same number of bare DynamoDB
+PutItem calls on a local emulator, for comparison. Only loopback targets are
+allowed. One line of figures per level on stdout. When any request fails the
+command says on stderr how many failed, by HTTP status or error code, with a
+sample problem title and detail, and exits 1.
+
+Environment: AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY for the
+emulator of -putitem-endpoint (default us-east-1, test, test).`,
+		run: runLoad,
 	})
 }
 
@@ -65,8 +75,7 @@ func (r levelResult) rate() float64 {
 }
 
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("load", stderr)
 	var o loadOptions
 	var levels string
 	fs.StringVar(&o.url, "url", "", "base URL of a local chatcards API, e.g. http://127.0.0.1:8080")
@@ -78,8 +87,11 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.putEndpoint, "putitem-endpoint", "", "local DynamoDB endpoint: also run bare PutItem calls, the same number per level as the API run")
 	fs.StringVar(&o.table, "table", "", "table for -putitem-endpoint")
 	fs.BoolVar(&o.createTable, "create-table", false, "create -table on the -putitem-endpoint emulator first (as the card store lays it out) and exit")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return badUsage(stderr, fs, "unexpected argument %q", fs.Arg(0))
 	}
 	if o.createTable {
 		if o.putEndpoint == "" || o.table == "" {
@@ -102,6 +114,13 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	runID := strconv.FormatInt(time.Now().UnixNano(), 36)
+	apiErrs, putErrs := &errorTally{}, &errorTally{}
+	defer func() {
+		// A run with failed requests measured failures, not the system:
+		// say what failed, so a wrong token is not read as a fast API.
+		apiErrs.report(stderr, "API createChatSession")
+		putErrs.report(stderr, "DynamoDB PutItem")
+	}()
 	var apiResults []levelResult
 	if o.url != "" {
 		fmt.Fprintf(stdout, "API createChatSession %s\n", o.url)
@@ -110,7 +129,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			MaxIdleConns: maxLoadConcurrency, MaxIdleConnsPerHost: maxLoadConcurrency, IdleConnTimeout: 30 * time.Second,
 		}}
 		for _, c := range o.levels {
-			res := runLevel(ctx, c, o.duration, o.maxRequests, func(ctx context.Context, w, i int) error {
+			res := runLevel(ctx, c, o.duration, o.maxRequests, apiErrs, func(ctx context.Context, w, i int) error {
 				return createOnce(ctx, client, o, fmt.Sprintf("load-%s-%d-%d-%d", runID, c, w, i))
 			})
 			apiResults = append(apiResults, res)
@@ -130,7 +149,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				// compare like for like; the time bound is kept generous.
 				n, d = apiResults[i].requests, maxLoadDuration
 			}
-			res := runLevel(ctx, c, d, n, func(ctx context.Context, w, j int) error {
+			res := runLevel(ctx, c, d, n, putErrs, func(ctx context.Context, w, j int) error {
 				return putOnce(ctx, db, o, fmt.Sprintf("put-%s-%d-%d-%d", runID, c, w, j))
 			})
 			printLevel(stdout, res)
@@ -143,7 +162,113 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
+	if apiErrs.total() > 0 || putErrs.total() > 0 {
+		return 1
+	}
 	return 0
+}
+
+// errorTally counts failed requests by kind ("HTTP 401",
+// "ConditionalCheckFailedException", "transport") and keeps the first
+// message of each kind as a sample.
+type errorTally struct {
+	mu     sync.Mutex
+	counts map[string]int
+	sample map[string]string
+	order  []string
+}
+
+func (t *errorTally) add(err error) {
+	kind, msg := "error", err.Error()
+	var se *statusError
+	var ae smithy.APIError
+	switch {
+	case errors.As(err, &se):
+		kind, msg = fmt.Sprintf("HTTP %d", se.status), se.problem
+	case errors.As(err, &ae):
+		kind, msg = ae.ErrorCode(), ae.ErrorMessage()
+	case errors.Is(err, context.DeadlineExceeded):
+		kind = "timeout"
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.counts == nil {
+		t.counts, t.sample = map[string]int{}, map[string]string{}
+	}
+	if _, seen := t.counts[kind]; !seen {
+		t.order = append(t.order, kind)
+		t.sample[kind] = msg
+	}
+	t.counts[kind]++
+}
+
+func (t *errorTally) total() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for _, c := range t.counts {
+		n += c
+	}
+	return n
+}
+
+// report writes one line per kind of failure, most frequent first.
+func (t *errorTally) report(w io.Writer, what string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.order) == 0 {
+		return
+	}
+	kinds := slices.Clone(t.order)
+	slices.SortStableFunc(kinds, func(a, b string) int { return t.counts[b] - t.counts[a] })
+	n := 0
+	for _, k := range kinds {
+		n += t.counts[k]
+	}
+	fmt.Fprintf(w, "load: %s: %d requests failed\n", what, n)
+	for _, k := range kinds {
+		line := fmt.Sprintf("  %d × %s", t.counts[k], k)
+		if m := t.sample[k]; m != "" {
+			line += ": " + oneLine(clipText(m, 200))
+		}
+		fmt.Fprintln(w, line)
+	}
+}
+
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+// statusError is an answer other than 201, with the problem document's
+// title and detail (RFC 9457) when the body has them.
+type statusError struct {
+	status  int
+	problem string
+}
+
+func (e *statusError) Error() string { return fmt.Sprintf("status %d: %s", e.status, e.problem) }
+
+// problemText reads "title: detail" from a problem document; "" when the
+// body is not one.
+func problemText(body []byte) string {
+	var p struct {
+		Title  string `json:"title"`
+		Detail string `json:"detail"`
+	}
+	if json.Unmarshal(body, &p) != nil || p.Title == "" {
+		return ""
+	}
+	if p.Detail == "" {
+		return p.Title
+	}
+	return p.Title + ": " + p.Detail
 }
 
 // localDynamo is a DynamoDB client for an emulator on this machine.
@@ -226,7 +351,7 @@ func loopbackOnly(flagName, raw string) error {
 
 // runLevel runs call from `clients` workers until d has passed or n calls
 // were started, and measures each call.
-func runLevel(ctx context.Context, clients int, d time.Duration, n int, call func(ctx context.Context, worker, i int) error) levelResult {
+func runLevel(ctx context.Context, clients int, d time.Duration, n int, errs *errorTally, call func(ctx context.Context, worker, i int) error) levelResult {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	var started, failed atomic.Int64
@@ -249,6 +374,7 @@ func runLevel(ctx context.Context, clients int, d time.Duration, n int, call fun
 				lat[w] = append(lat[w], time.Since(t0))
 				if err != nil {
 					failed.Add(1)
+					errs.add(err)
 				}
 			}
 		}(w)
@@ -283,12 +409,15 @@ func createOnce(ctx context.Context, client *http.Client, o loadOptions, id stri
 	if err != nil {
 		return err
 	}
+	if res.StatusCode == http.StatusCreated {
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return nil
+	}
+	raw, _ := io.ReadAll(io.LimitReader(res.Body, 16<<10))
 	_, _ = io.Copy(io.Discard, res.Body)
 	res.Body.Close()
-	if res.StatusCode != http.StatusCreated {
-		return fmt.Errorf("status %d", res.StatusCode)
-	}
-	return nil
+	return &statusError{status: res.StatusCode, problem: problemText(raw)}
 }
 
 // putOnce writes an item shaped like a new card: keys, a JSON document of

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,15 +16,21 @@ import (
 func init() {
 	register("platform", command{
 		summary: "serve the reference chat platform (generated or given transcripts, with faults)",
-		run:     runPlatform,
+		help: `Serves the platform history API the http source reads (docs/platform-openapi.yaml)
+on -addr until interrupted: -generate N made-up sessions, or the transcript
+files of -dir. Faults (errors, 429 bursts, latency, cut or garbled bodies)
+let a sync be tried against a misbehaving platform. It prints the
+PLATFORM_URL and PLATFORM_TOKEN a sync needs.
+
+Environment: none.`,
+		run: runPlatform,
 	})
 }
 
 // runPlatform serves the reference platform until ctx ends. It is a dev
 // server, so it prints its token: a random one unless -token is given.
 func runPlatform(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("platform", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("platform", stderr)
 	addr := fs.String("addr", "127.0.0.1:8081", "listen address")
 	dir := fs.String("dir", "", "serve <dir>/*.json (transcript v1 or Amazon Connect)")
 	n := fs.Int("generate", 0, "serve N generated sessions")
@@ -41,13 +46,10 @@ func runPlatform(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	truncRate := fs.Float64("truncate-rate", 0, "share of transcripts sent cut short (0-1)")
 	garbleRate := fs.Float64("garble-rate", 0, "share of transcripts sent with garbled bytes (0-1)")
 	quiet := fs.Bool("quiet", false, "no request log")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
 	}
-	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "chatcards platform: "+format+"\n", a...)
-		return 2
-	}
+	usageErr := func(format string, a ...any) int { return badUsage(stderr, fs, format, a...) }
 	if fs.NArg() > 0 {
 		return usageErr("unexpected argument %q", fs.Arg(0))
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -27,7 +26,18 @@ import (
 func init() {
 	register("serve", command{
 		summary: "serve the chat-session API locally (embedded store unless TABLE_NAME is set)",
-		run:     runServe,
+		help: `Serves the chatcards HTTP API (docs/api.md) on -addr until interrupted.
+
+Environment:
+  TABLE_NAME          DynamoDB table of the cards; unset: an embedded store
+                      that lives as long as the process
+  CARDS_BUCKET, RETENTION_DAYS   card store settings, as in the functions
+  API_TOKENS          JSON map of token hash to folders; unset: a fresh
+                      development token for every folder is printed
+  REPORTS_BUCKET      S3 bucket of exported reports (for listing them)
+  AWS_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID, ... and
+  AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_S3 (emulators): the AWS SDK's own.`,
+		run: runServe,
 	})
 }
 
@@ -36,15 +46,13 @@ func init() {
 const devFolder = "demo"
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("serve", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "serve: unexpected argument %q\n", fs.Arg(0))
-		return 2
+		return badUsage(stderr, fs, "unexpected argument %q", fs.Arg(0))
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
 	h, devToken, err := serveHandler(ctx, os.Getenv, logger)

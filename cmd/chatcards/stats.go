@@ -3,68 +3,58 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 
 	"github.com/chatcards/chatcards/shared/stats"
-	"github.com/chatcards/chatcards/shared/transcript"
 )
 
 func init() {
 	register("stats", command{
-		summary: "print the card of a transcript file (v1 or Amazon Connect; - reads stdin)",
-		run:     runStats,
+		summary: "print the card of a conversation file in any supported format (- reads stdin)",
+		args:    "FILE|-",
+		help: `Reads one conversation (transcript v1, Amazon Connect or a chat platform's own
+export), normalises it to transcript v1 and prints the card chatcards would
+keep for it, as JSON on stdout. Warnings of reading (events after the end)
+go to stderr. Exit 1 with one line on stderr when the file cannot be read.
+
+` + formatsHelp() + `
+
+Environment: none (the thresholds are flags here; the sync reads STATS_MODE,
+IDLE_THRESHOLD and ASYNC_IDLE_THRESHOLD).`,
+		run: runStats,
 	})
 }
 
 func runStats(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("stats", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("stats", stderr)
+	format := formatFlag(fs)
+	verbose := fs.Bool("v", false, "say on stderr which format was read")
 	mode := fs.String("mode", "fired", "which statistics to attach: none, fired or all")
 	idle := fs.Duration("idle", stats.DefaultSettings().IdleThreshold, "idle threshold inside live chats")
 	asyncIdle := fs.Duration("async-idle", stats.DefaultSettings().AsyncIdleThreshold, "idle threshold inside dormant periods of async sessions")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: chatcards stats [-mode none|fired|all] [-idle 120s] [-async-idle 1h] FILE|-")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
-		return 2
+		return badUsage(stderr, fs, "want one FILE (or - for stdin), got %d arguments", fs.NArg())
+	}
+	if !checkFormat(*format) {
+		return badUsage(stderr, fs, "-format %q: want auto or one of %s", *format, formatsList())
 	}
 	m, err := stats.ParseMode(*mode)
 	if err != nil {
-		fmt.Fprintln(stderr, "chatcards stats:", err)
-		return 2
+		return badUsage(stderr, fs, "%v", err)
 	}
 	if *idle < 0 || *asyncIdle < 0 {
-		fmt.Fprintln(stderr, "chatcards stats: thresholds must not be negative")
-		return 2
+		return badUsage(stderr, fs, "thresholds must not be negative")
 	}
-	var data []byte
-	if name := fs.Arg(0); name == "-" {
-		data, err = io.ReadAll(os.Stdin)
-	} else {
-		data, err = os.ReadFile(name)
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "chatcards stats:", err)
-		return 1
-	}
-	t, err := transcript.Decode(data)
+	d, err := decodeInput("stats", fs.Arg(0), *format, *verbose, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "chatcards stats:", oneLine(err.Error()))
 		return 1
 	}
-	for _, w := range t.Warnings {
-		fmt.Fprintln(stderr, "chatcards stats: warning:", w)
-	}
-	card := stats.Compute(t, stats.Settings{Mode: m, IdleThreshold: *idle, AsyncIdleThreshold: *asyncIdle}, nil)
+	card := stats.Compute(d.Transcript, stats.Settings{Mode: m, IdleThreshold: *idle, AsyncIdleThreshold: *asyncIdle}, nil)
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
@@ -74,6 +64,3 @@ func runStats(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	return 0
 }
-
-// oneLine keeps an error to the one line the CLI promises.
-func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }

@@ -26,6 +26,7 @@ import (
 	"github.com/chatcards/chatcards/shared/card"
 	"github.com/chatcards/chatcards/shared/cardstore"
 	"github.com/chatcards/chatcards/shared/platform"
+	"github.com/chatcards/chatcards/shared/progress"
 	"github.com/chatcards/chatcards/shared/reports"
 	"github.com/chatcards/chatcards/shared/sources"
 	"github.com/chatcards/chatcards/shared/syncer"
@@ -41,6 +42,12 @@ type Options struct {
 	Day      time.Time       // the day the chats happen (UTC midnight)
 	Folder   string          // default "helpdesk"
 	Progress io.Writer       // one line per step
+	// Meter, when set, gets a progress line every few seconds inside the
+	// long steps (creating cards, each sync, the export), so a run of
+	// 100,000 sessions is never silent for minutes.
+	Meter io.Writer
+	// MeterOptions are the meter's clock and ticks (tests); zero: real time.
+	MeterOptions progress.Options
 }
 
 // Summary is what the demo found.
@@ -98,8 +105,14 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	defer stopAPI()
 	say("▸ chat platform on %s, chat-session API on %s, %d widget sessions on %s", platURL, apiURL, len(ts), opt.Day.Format("2006-01-02"))
 
+	meter := func(label, unit string, total int) *progress.Reporter {
+		return progress.Start(opt.Meter, label, unit, int64(total), opt.MeterOptions)
+	}
+
 	// 1. The chatbot opens a card for every widget session.
-	created, existing, err := createCards(ctx, apiURL, opt.Folder, ts)
+	rep := meter("chatbot: createChatSession", "sessions", len(ts))
+	created, existing, err := createCards(ctx, apiURL, opt.Folder, ts, rep)
+	rep.Stop()
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +140,10 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	}
 	sy := syncer.New(opt.Store, src, syncer.Options{Logger: quiet})
 	s := &Summary{Sessions: len(ts)}
-	if s.FirstSync, err = sy.Run(ctx, []string{opt.Folder}); err != nil {
+	rep = meter("sync #1", "sessions", len(ts))
+	s.FirstSync, err = sy.WithOnDone(func(syncer.Outcome) { rep.Add(1) }).Run(ctx, []string{opt.Folder})
+	rep.Stop()
+	if err != nil {
 		return nil, err
 	}
 	say("▸ sync #1: %d cards seen, %d closed, %d still running (partial figures), %d failed, in %s",
@@ -141,7 +157,11 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 			}
 		}
 	}
-	if s.SecondSync, err = sy.Run(ctx, []string{opt.Folder}); err != nil {
+	// The second sync sees only the cards the first one left active.
+	rep = meter("sync #2", "sessions", s.FirstSync.Seen-s.FirstSync.Closed-s.FirstSync.Stale)
+	s.SecondSync, err = sy.WithOnDone(func(syncer.Outcome) { rep.Add(1) }).Run(ctx, []string{opt.Folder})
+	rep.Stop()
+	if err != nil {
 		return nil, err
 	}
 	say("▸ sync #2: %d cards seen, %d closed, %d unchanged, in %s",
@@ -152,7 +172,9 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		return nil, err
 	}
 	sel := reports.Selection{Folder: opt.Folder, From: opt.Day.Format("2006-01-02"), WithTimes: true}
-	manifests, err := reports.Export(ctx, opt.Store, &reports.DirSink{Root: opt.Out}, sel, reports.Options{Location: time.UTC, Logger: quiet})
+	rep = meter("export", "cards read", len(ts))
+	manifests, err := reports.Export(ctx, countingStore{opt.Store, rep}, &reports.DirSink{Root: opt.Out}, sel, reports.Options{Location: time.UTC, Logger: quiet})
+	rep.Stop()
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
@@ -181,8 +203,21 @@ func serve(h http.Handler) (url string, stop func(), err error) {
 	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
 }
 
-// createCards plays the chatbot: one createChatSession per session, eight at once.
-func createCards(ctx context.Context, apiURL, folder string, ts []*transcript.Transcript) (created, existing int, err error) {
+// countingStore counts the cards the export lists, for the meter.
+type countingStore struct {
+	cardstore.Store
+	rep *progress.Reporter
+}
+
+func (s countingStore) ListByStart(ctx context.Context, folder string, from, to time.Time, opt cardstore.ListOptions) (cardstore.Page, error) {
+	p, err := s.Store.ListByStart(ctx, folder, from, to, opt)
+	s.rep.Add(int64(len(p.Cards)))
+	return p, err
+}
+
+// createCards plays the chatbot: one createChatSession per session, eight
+// at once; rep counts them.
+func createCards(ctx context.Context, apiURL, folder string, ts []*transcript.Transcript, rep *progress.Reporter) (created, existing int, err error) {
 	var (
 		c, e atomic.Int64
 		wg   sync.WaitGroup
@@ -193,6 +228,7 @@ func createCards(ctx context.Context, apiURL, folder string, ts []*transcript.Tr
 		wg.Go(func() {
 			for t := range jobs {
 				status, err := post(ctx, apiURL+"/v1/chat-sessions?folder="+folder, createBody(t))
+				rep.Add(1)
 				switch {
 				case err != nil:
 					errs <- err

@@ -34,6 +34,9 @@ type Options struct {
 	Retries int
 	Now     func() time.Time
 	Logger  *slog.Logger
+	// OnDone, when set, hears the outcome of each session Run finishes,
+	// from the worker goroutines: the CLI's progress lines count with it.
+	OnDone func(Outcome)
 }
 
 // Syncer runs sync passes. It is safe for concurrent use.
@@ -64,6 +67,14 @@ func New(store cardstore.Store, src sources.Source, opt Options) *Syncer {
 		opt.Settings = stats.DefaultSettings()
 	}
 	return &Syncer{store: store, src: src, opt: opt}
+}
+
+// WithOnDone returns a copy of s whose Run calls f after each session (see
+// Options.OnDone); for a caller that got s ready-made, such as the CLI.
+func (s *Syncer) WithOnDone(f func(Outcome)) *Syncer {
+	c := *s
+	c.opt.OnDone = f
+	return &c
 }
 
 // Outcome of one session.
@@ -152,6 +163,9 @@ func (s *Syncer) Run(ctx context.Context, folders []string) (Summary, error) {
 				mu.Lock()
 				sum.add(o, sources.IsBadTranscript(err))
 				mu.Unlock()
+				if s.opt.OnDone != nil {
+					s.opt.OnDone(o)
+				}
 			}
 		}()
 	}

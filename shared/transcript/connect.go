@@ -35,7 +35,9 @@ const connectEventPrefix = "application/vnd.amazonaws.connect.event."
 //     prefix, so writing the transcript as v1 cannot make it known. No
 //     "started" event is made up.
 //   - Fields are checked only where used: Content for MESSAGE, Attachments
-//     for ATTACHMENT. Version must be 2019-08-26, since another version may
+//     for ATTACHMENT. A MESSAGE without Content (absent, null or "") is a
+//     line of size 0. An attachment's AttachmentName and ContentType must be
+//     there but may be "", as file.name and file.contentType may in v1. Version must be 2019-08-26, since another version may
 //     mean another shape.
 //
 // Errors name the Connect field, e.g. Transcript[4].AbsoluteTime.
@@ -391,9 +393,8 @@ func (doc *connectDoc) addItem(it *connectItem, field itemField, pi map[string]i
 		if it.contentBad {
 			return errf(field.at(".Content"), "must be a string")
 		}
-		if it.content == "" {
-			return errf(field.at(".Content"), "is required for MESSAGE")
-		}
+		// No Content, null or "" is a line of size 0 (sources.md, rule 7):
+		// Connect writes such lines for buttons and cards.
 		e.Type, e.Text = EventMessage, it.content
 	case "ATTACHMENT":
 		if err := needParticipant(); err != nil {
@@ -485,6 +486,7 @@ func connectAttachments(raw string, field itemField) ([]File, error) {
 		}
 		sc.i++
 		var f File
+		var haveName, haveType bool
 		for first := true; ; first = false {
 			key, ok, err := sc.next(first)
 			if err != nil {
@@ -507,15 +509,15 @@ func connectAttachments(raw string, field itemField) ([]File, error) {
 				return nil, errf(af("."+key), "must be a string")
 			}
 			if key == "AttachmentName" {
-				f.Name = v
+				f.Name, haveName = v, st == stOK
 			} else {
-				f.ContentType = v
+				f.ContentType, haveType = v, st == stOK
 			}
 		}
-		if f.Name == "" {
+		if !haveName {
 			return nil, errf(af(".AttachmentName"), "is required")
 		}
-		if f.ContentType == "" {
+		if !haveType {
 			return nil, errf(af(".ContentType"), "is required")
 		}
 		files = append(files, f)

@@ -70,11 +70,12 @@ func TestDecodeConnectErrors(t *testing.T) {
 		{"role missing", item(at + `"Type": "MESSAGE", "Content": "x", "ParticipantId": "p2"`), "Transcript[1].ParticipantRole"},
 		{"role unknown", item(at + `"Type": "MESSAGE", "Content": "x", "ParticipantId": "p2", "ParticipantRole": "ROBOT"`), "Transcript[1].ParticipantRole"},
 		{"message without participant", item(at + `"Type": "MESSAGE", "Content": "x"`), "Transcript[1].ParticipantId"},
-		{"message without content", item(at + `"Type": "MESSAGE", "ParticipantId": "p1"`), "Transcript[1].Content"},
 		{"message content number", item(at + `"Type": "MESSAGE", "ParticipantId": "p1", "Content": 3`), "Transcript[1].Content"},
 		{"attachment without list", item(at + `"Type": "ATTACHMENT", "ParticipantId": "p1"`), "Transcript[1].Attachments"},
 		{"attachment empty list", item(at + `"Type": "ATTACHMENT", "ParticipantId": "p1", "Attachments": []`), "Transcript[1].Attachments"},
 		{"attachment without name", item(at + `"Type": "ATTACHMENT", "ParticipantId": "p1", "Attachments": [{"ContentType": "image/png"}]`), "Transcript[1].Attachments[0].AttachmentName"},
+		{"attachment name null", item(at + `"Type": "ATTACHMENT", "ParticipantId": "p1", "Attachments": [{"AttachmentName": null, "ContentType": "image/png"}]`), "Transcript[1].Attachments[0].AttachmentName"},
+		{"attachment type number", item(at + `"Type": "ATTACHMENT", "ParticipantId": "p1", "Attachments": [{"AttachmentName": "a", "ContentType": 1}]`), "Transcript[1].Attachments[0].ContentType"},
 		{"attachment without type", item(at + `"Type": "ATTACHMENT", "ParticipantId": "p1", "Attachments": [{"AttachmentName": "a.png"}]`), "Transcript[1].Attachments[0].ContentType"},
 		{"joined without participant", item(at + `"Type": "EVENT", "ContentType": "application/vnd.amazonaws.connect.event.participant.joined"`), "Transcript[1].ParticipantId"},
 	}
@@ -89,6 +90,43 @@ func TestDecodeConnectErrors(t *testing.T) {
 				t.Errorf("Field = %q, want %q (%v)", te.Field, tc.field, err)
 			}
 		})
+	}
+}
+
+// Rule 7 and sources.md: a MESSAGE with no or empty Content is a line of
+// size 0, and an attachment Connect did not name is still an attachment;
+// neither may cost the session its card.
+func TestDecodeConnectEmptyLines(t *testing.T) {
+	tr, err := transcript.DecodeConnect([]byte(`{"Version": "2019-08-26", "ContactId": "c-1", "Transcript": [
+		{"AbsoluteTime": "2026-11-20T09:00:00.000Z", "Type": "MESSAGE", "ParticipantId": "b", "ParticipantRole": "SYSTEM", "DisplayName": "BOT", "ContentType": "application/vnd.amazonaws.connect.message.interactive"},
+		{"AbsoluteTime": "2026-11-20T09:00:01.000Z", "Type": "MESSAGE", "ParticipantId": "p1", "ParticipantRole": "CUSTOMER", "Content": ""},
+		{"AbsoluteTime": "2026-11-20T09:00:02.000Z", "Type": "MESSAGE", "ParticipantId": "p1", "Content": null},
+		{"AbsoluteTime": "2026-11-20T09:00:03.000Z", "Type": "ATTACHMENT", "ParticipantId": "p1", "Attachments": [{"AttachmentName": "", "ContentType": ""}]}]}`))
+	if err != nil {
+		t.Fatalf("DecodeConnect: %v", err)
+	}
+	if len(tr.Events) != 4 {
+		t.Fatalf("%d events, want 4", len(tr.Events))
+	}
+	for i, e := range tr.Events[:3] {
+		if e.Type != transcript.EventMessage || e.Text != "" {
+			t.Errorf("event %d = %+v, want a message of size 0", i, e)
+		}
+	}
+	if e := tr.Events[3]; e.Type != transcript.EventAttachment || *e.File != (transcript.File{}) {
+		t.Errorf("event 3 = %+v, want an unnamed attachment", e)
+	}
+	// Written as v1 and read back, the empty lines survive.
+	out, err := transcript.Encode(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := transcript.DecodeV1(out)
+	if err != nil {
+		t.Fatalf("DecodeV1(Encode): %v\n%s", err, out)
+	}
+	if d := cmp.Diff(tr, back); d != "" {
+		t.Errorf("round trip (-connect +v1):\n%s", d)
 	}
 }
 

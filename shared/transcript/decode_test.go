@@ -133,7 +133,6 @@ func TestDecodeV1Errors(t *testing.T) {
 		{"message without participant", doc(okEvent, ev(`"type": "message", "text": "hi"`)), "events[1].participant"},
 		{"message participant null", doc(okEvent, ev(`"type": "message", "participant": null, "text": "hi"`)), "events[1].participant"},
 		{"message text missing", doc(okEvent, ev(`"type": "message", "participant": "c1"`)), "events[1].text"},
-		{"message text empty", doc(okEvent, ev(`"type": "message", "participant": "c1", "text": ""`)), "events[1].text"},
 		{"message text null", doc(okEvent, ev(`"type": "message", "participant": "c1", "text": null`)), "events[1].text"},
 		{"message text number", doc(okEvent, ev(`"type": "message", "participant": "c1", "text": 5`)), "events[1].text"},
 		{"message automatic string", doc(okEvent, ev(`"type": "message", "participant": "c1", "text": "x", "automatic": "yes"`)), "events[1].automatic"},
@@ -143,7 +142,9 @@ func TestDecodeV1Errors(t *testing.T) {
 		{"attachment file string", doc(okEvent, ev(`"type": "attachment", "participant": "c1", "file": "a.png"`)), "events[1].file"},
 		{"attachment without participant", doc(okEvent, ev(`"type": "attachment", "file": {"name": "a", "contentType": "b", "size": 1}`)), "events[1].participant"},
 		{"attachment name missing", doc(okEvent, ev(`"type": "attachment", "participant": "c1", "file": {"contentType": "b", "size": 1}`)), "events[1].file.name"},
-		{"attachment name empty", doc(okEvent, ev(`"type": "attachment", "participant": "c1", "file": {"name": "", "contentType": "b", "size": 1}`)), "events[1].file.name"},
+		{"attachment name null", doc(okEvent, ev(`"type": "attachment", "participant": "c1", "file": {"name": null, "contentType": "b", "size": 1}`)), "events[1].file.name"},
+		{"attachment name number", doc(okEvent, ev(`"type": "attachment", "participant": "c1", "file": {"name": 1, "contentType": "b", "size": 1}`)), "events[1].file.name"},
+		{"attachment contentType null", doc(okEvent, ev(`"type": "attachment", "participant": "c1", "file": {"name": "", "contentType": null, "size": 1}`)), "events[1].file.contentType"},
 		{"attachment contentType number", doc(okEvent, ev(`"type": "attachment", "participant": "c1", "file": {"name": "a", "contentType": 5, "size": 1}`)), "events[1].file.contentType"},
 		{"attachment contentType missing", doc(okEvent, ev(`"type": "attachment", "participant": "c1", "file": {"name": "a", "size": 1}`)), "events[1].file.contentType"},
 		{"attachment size missing", doc(okEvent, ev(`"type": "attachment", "participant": "c1", "file": {"name": "a", "contentType": "b"}`)), "events[1].file.size"},
@@ -172,6 +173,21 @@ func TestDecodeV1Errors(t *testing.T) {
 		{"marker missing", doc(okEvent, ev(`"type": "marker"`)), "events[1].marker"},
 		{"url empty", doc(okEvent, ev(`"type": "page", "url": ""`)), "events[1].url"},
 		{"url null", doc(okEvent, ev(`"type": "page", "url": null`)), "events[1].url"},
+		// rating
+		{"rating score missing", doc(okEvent, ev(`"type": "rating", "participant": "c1"`)), "events[1].score"},
+		{"rating score null", doc(okEvent, ev(`"type": "rating", "score": null`)), "events[1].score"},
+		{"rating score 0", doc(okEvent, ev(`"type": "rating", "score": 0`)), "events[1].score"},
+		{"rating score 6", doc(okEvent, ev(`"type": "rating", "score": 6`)), "events[1].score"},
+		{"rating score 10", doc(okEvent, ev(`"type": "rating", "score": 10`)), "events[1].score"},
+		{"rating score -1", doc(okEvent, ev(`"type": "rating", "score": -1`)), "events[1].score"},
+		{"rating score 5.0", doc(okEvent, ev(`"type": "rating", "score": 5.0`)), "events[1].score"},
+		{"rating score 4.5", doc(okEvent, ev(`"type": "rating", "score": 4.5`)), "events[1].score"},
+		{"rating score 5e0", doc(okEvent, ev(`"type": "rating", "score": 5e0`)), "events[1].score"},
+		{"rating score string", doc(okEvent, ev(`"type": "rating", "score": "5"`)), "events[1].score"},
+		{"rating score bool", doc(okEvent, ev(`"type": "rating", "score": true`)), "events[1].score"},
+		{"rating comment number", doc(okEvent, ev(`"type": "rating", "score": 3, "comment": 3`)), "events[1].comment"},
+		{"rating by stranger", doc(okEvent, ev(`"type": "rating", "score": 3, "participant": "zz"`)), "events[1].participant"},
+		{"rating participant empty", doc(okEvent, ev(`"type": "rating", "score": 3, "participant": ""`)), "events[1].participant"},
 		// the index is the input's, not the sorted order's
 		{"index is input order", doc(
 			`{"at": "2026-11-20T09:10:00Z", "type": "started"}`,
@@ -274,6 +290,36 @@ func TestDecodeV1Accepts(t *testing.T) {
 				add(transcript.Event{Type: transcript.EventEnded, Reason: "inactive"})
 				if d := cmp.Diff(want, tr); d != "" {
 					t.Errorf("model (-want +got):\n%s", d)
+				}
+			}},
+		{"rule 7: empty text and unnamed files", doc(okEvent,
+			ev(`"type": "message", "participant": "c1", "text": ""`),
+			ev(`"type": "message", "participant": "b1", "text": "", "automatic": true`),
+			ev(`"type": "attachment", "participant": "c1", "file": {"name": "", "contentType": "", "size": 0}`)),
+			func(t *testing.T, tr *transcript.Transcript) {
+				if e := tr.Events[1]; e.Type != transcript.EventMessage || e.Text != "" || e.Participant != "c1" {
+					t.Errorf("empty message = %+v", e)
+				}
+				if e := tr.Events[2]; e.Type != transcript.EventMessage || !e.Automatic {
+					t.Errorf("empty automatic message = %+v", e)
+				}
+				if e := tr.Events[3]; e.Type != transcript.EventAttachment || e.File == nil || *e.File != (transcript.File{}) {
+					t.Errorf("unnamed attachment = %+v", e)
+				}
+			}},
+		{"rating", doc(okEvent,
+			ev(`"type": "rating", "participant": "c1", "score": 5, "comment": "Great, thanks!"`),
+			ev(`"type": "rating", "score": 1`),
+			ev(`"type": "rating", "score": 3, "comment": "", "text": 5, "participant": null`)),
+			func(t *testing.T, tr *transcript.Transcript) {
+				got := []transcript.Event{tr.Events[1], tr.Events[2], tr.Events[3]}
+				want := []transcript.Event{
+					{At: got[0].At, Type: transcript.EventRating, Participant: "c1", P: 0, Score: 5, Comment: "Great, thanks!"},
+					{At: got[0].At, Type: transcript.EventRating, P: -1, Score: 1},
+					{At: got[0].At, Type: transcript.EventRating, P: -1, Score: 3},
+				}
+				if d := cmp.Diff(want, got); d != "" {
+					t.Errorf("ratings (-want +got):\n%s", d)
 				}
 			}},
 		{"empty events", withTop(vOK, sOK, pOK, eOK),
@@ -394,6 +440,28 @@ func TestDecodeV1EventsAfterEnded(t *testing.T) {
 	if len(tr.Warnings) != 0 {
 		t.Errorf("warnings = %q, want none", tr.Warnings)
 	}
+	// Rule 5: a rating after the end (a post-chat survey) is not ignored,
+	// so it is not counted; anything else after the end still is.
+	tr, err = transcript.DecodeV1([]byte(doc(okEvent,
+		`{"at": "2026-11-20T09:01:00Z", "type": "ended"}`,
+		`{"at": "2026-11-20T09:02:00Z", "type": "rating", "participant": "c1", "score": 4}`,
+		`{"at": "2026-11-20T09:03:00Z", "type": "rating", "score": 2}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Warnings) != 0 {
+		t.Errorf("ratings after ended: warnings = %q, want none", tr.Warnings)
+	}
+	tr, err = transcript.DecodeV1([]byte(doc(okEvent,
+		`{"at": "2026-11-20T09:01:00Z", "type": "ended"}`,
+		`{"at": "2026-11-20T09:02:00Z", "type": "rating", "score": 4}`,
+		`{"at": "2026-11-20T09:03:00Z", "type": "message", "participant": "c1", "text": "late"}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Warnings) != 1 || !strings.HasPrefix(tr.Warnings[0], "1 event") {
+		t.Errorf("rating and message after ended: warnings = %q, want one counting 1 event", tr.Warnings)
+	}
 }
 
 func readFile(t testing.TB, name string) []byte {
@@ -431,6 +499,10 @@ func TestEncodeShape(t *testing.T) {
 	tr, err := transcript.DecodeV1([]byte(doc(
 		`{"at": "2026-11-20T10:00:00.1239+01:00", "type": "poll", "participant": "c1", "question": "ok?"}`,
 		`{"at": "2026-11-20T09:00:01Z", "type": "page", "url": "https://x.example/?a=1&b=<2>"}`,
+		`{"at": "2026-11-20T09:00:02Z", "type": "message", "participant": "b1", "text": ""}`,
+		`{"at": "2026-11-20T09:00:03Z", "type": "attachment", "participant": "c1", "file": {"name": "", "contentType": "", "size": 0}}`,
+		`{"at": "2026-11-20T09:00:04Z", "type": "rating", "score": 5}`,
+		`{"at": "2026-11-20T09:00:05Z", "type": "rating", "participant": "c1", "score": 2, "comment": "slow"}`,
 	)))
 	if err != nil {
 		t.Fatal(err)
@@ -440,9 +512,18 @@ func TestEncodeShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"version":1,"sessionId":"s-1","participants":[{"id":"c1","role":"customer","name":"Jane"},{"id":"a1","role":"agent","name":"Ann"},{"id":"b1","role":"bot"}],` +
-		`"events":[{"at":"2026-11-20T09:00:00.123Z","type":"poll","participant":"c1"},{"at":"2026-11-20T09:00:01.000Z","type":"page","url":"https://x.example/?a=1&b=<2>"}]}`
+		`"events":[{"at":"2026-11-20T09:00:00.123Z","type":"poll","participant":"c1"},{"at":"2026-11-20T09:00:01.000Z","type":"page","url":"https://x.example/?a=1&b=<2>"},` +
+		`{"at":"2026-11-20T09:00:02.000Z","type":"message","participant":"b1","text":""},` +
+		`{"at":"2026-11-20T09:00:03.000Z","type":"attachment","participant":"c1","file":{"name":"","contentType":"","size":0}},` +
+		`{"at":"2026-11-20T09:00:04.000Z","type":"rating","score":5},` +
+		`{"at":"2026-11-20T09:00:05.000Z","type":"rating","participant":"c1","score":2,"comment":"slow"}]}`
 	if string(out) != want {
 		t.Errorf("Encode =\n%s\nwant\n%s", out, want)
+	}
+	if back, err := transcript.DecodeV1(out); err != nil {
+		t.Errorf("DecodeV1(Encode(t)): %v", err)
+	} else if d := cmp.Diff(tr, back); d != "" {
+		t.Errorf("round trip (-before +after):\n%s", d)
 	}
 
 	bad := []struct {
@@ -510,4 +591,46 @@ func ExampleDecode() {
 	// Output:
 	// 2026-11-20T07:00:00.999Z message customer
 	// transcript: version: must be the integer 1
+}
+
+// TestNormalizeRule7AndRating holds hand-built transcripts (as the platform
+// adapters build them) to the same rules as DecodeV1.
+func TestNormalizeRule7AndRating(t *testing.T) {
+	base := func(events ...transcript.Event) *transcript.Transcript {
+		return &transcript.Transcript{Version: 1, SessionID: "s-1",
+			Participants: []transcript.Participant{{ID: "c1", Role: transcript.RoleCustomer}}, Events: events}
+	}
+	ok := base(
+		transcript.Event{Type: transcript.EventMessage, Participant: "c1"},
+		transcript.Event{Type: transcript.EventAttachment, Participant: "c1", File: &transcript.File{}},
+		transcript.Event{Type: transcript.EventEnded},
+		transcript.Event{Type: transcript.EventRating, Participant: "c1", Score: 1, Comment: "meh"},
+		transcript.Event{Type: transcript.EventRating, Score: 5},
+	)
+	if err := ok.Normalize(); err != nil {
+		t.Fatalf("Normalize: %v", err)
+	}
+	if len(ok.Warnings) != 0 {
+		t.Errorf("warnings = %q, want none (ratings after the end are not ignored)", ok.Warnings)
+	}
+	for _, tc := range []struct {
+		name  string
+		tr    *transcript.Transcript
+		field string
+	}{
+		{"score 0", base(transcript.Event{Type: transcript.EventRating}), "events[0].score"},
+		{"score 6", base(transcript.Event{Type: transcript.EventRating, Score: 6}), "events[0].score"},
+		{"score -3", base(transcript.Event{Type: transcript.EventRating, Score: -3}), "events[0].score"},
+		{"rating by stranger", base(transcript.Event{Type: transcript.EventRating, Score: 3, Participant: "zz"}), "events[0].participant"},
+		{"attachment without file", base(transcript.Event{Type: transcript.EventAttachment, Participant: "c1"}), "events[0].file"},
+		{"message invalid UTF-8", base(transcript.Event{Type: transcript.EventMessage, Participant: "c1", Text: "\xff"}), "events[0].text"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.tr.Normalize()
+			var te *transcript.Error
+			if !errors.As(err, &te) || te.Field != tc.field {
+				t.Errorf("Normalize = %v, want an error on %s", err, tc.field)
+			}
+		})
+	}
 }

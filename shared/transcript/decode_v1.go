@@ -21,6 +21,12 @@ import (
 //     the types that have it.
 //   - `language` is not checked against BCP 47: the rules of reading do not
 //     list it among the errors.
+//   - A message's `text` and an attachment's `file.name` and
+//     `file.contentType` may be "" (rule 7: button-only lines, unnamed
+//     files), but must be there: absent or null is still missing.
+//   - A rating's `score` must be one of the literals 1, 2, 3, 4, 5 (5.0 and
+//     5e0 are refused, as for `version`); its `comment` may be "", which is
+//     the same as no comment.
 //
 // Unescaped strings of the result share one copy of data, so a transcript
 // keeps that copy alive for as long as it lives.
@@ -264,11 +270,13 @@ const (
 	fFileName
 	fFileContentType
 	fFileSize
+	fScore
+	fComment
 )
 
 type evIn struct {
 	at, typ, participant, text, reason, ticket, marker, url string
-	fileName, fileContentType, fileSize                     string
+	fileName, fileContentType, fileSize, score, comment     string
 	automatic                                               bool
 	has, bad                                                uint16
 }
@@ -304,6 +312,8 @@ func evStringField(key string) uint16 {
 		return fMarker
 	case "url":
 		return fURL
+	case "comment":
+		return fComment
 	}
 	return 0
 }
@@ -330,6 +340,8 @@ func (ev *evIn) str(bit uint16) *string {
 		return &ev.fileName
 	case fFileContentType:
 		return &ev.fileContentType
+	case fComment:
+		return &ev.comment
 	}
 	return nil
 }
@@ -390,6 +402,13 @@ func (ev *evIn) read(sc *scanner) error {
 			continue
 		}
 		switch key {
+		case "score":
+			v, st, err := sc.optNumber()
+			if err != nil {
+				return err
+			}
+			ev.score = v
+			ev.set(fScore, st)
 		case "automatic":
 			v, st, err := sc.optBool()
 			if err != nil {
@@ -480,6 +499,19 @@ func (ev *evIn) toEvent(e *Event, n int) error {
 		}
 		return nil
 	}
+	// present is needString for the fields rule 7 lets be "": only absent,
+	// null or the wrong type is an error.
+	present := func(bit uint16, name string, forType bool) error {
+		switch {
+		case ev.bad&bit != 0:
+			return errf(field(name), "must be a string")
+		case ev.has&bit == 0 && forType:
+			return errf(field(name), "is required for %s", clip(ev.typ))
+		case ev.has&bit == 0:
+			return errf(field(name), "is required")
+		}
+		return nil
+	}
 	if err := needString(fAt, "at", false); err != nil {
 		return err
 	}
@@ -530,7 +562,7 @@ func (ev *evIn) toEvent(e *Event, n int) error {
 		if err := needParticipant(); err != nil {
 			return err
 		}
-		if err := needString(fText, "text", true); err != nil {
+		if err := present(fText, "text", true); err != nil {
 			return err
 		}
 		e.Text = ev.text
@@ -545,10 +577,10 @@ func (ev *evIn) toEvent(e *Event, n int) error {
 		case ev.has&fFile == 0:
 			return errf(field("file"), "is required for %s", ev.typ)
 		}
-		if err := needString(fFileName, "file.name", false); err != nil {
+		if err := present(fFileName, "file.name", false); err != nil {
 			return err
 		}
-		if err := needString(fFileContentType, "file.contentType", false); err != nil {
+		if err := present(fFileContentType, "file.contentType", false); err != nil {
 			return err
 		}
 		if ev.has&fFileSize == 0 && ev.bad&fFileSize == 0 {
@@ -587,6 +619,18 @@ func (ev *evIn) toEvent(e *Event, n int) error {
 			return err
 		}
 		e.URL = ev.url
+	case EventRating:
+		switch {
+		case ev.has&fScore == 0 && ev.bad&fScore == 0:
+			return errf(field("score"), "is required for rating")
+		case ev.bad&fScore != 0 || len(ev.score) != 1 || ev.score[0] < '1' || ev.score[0] > '5':
+			return errf(field("score"), "must be an integer from 1 to 5")
+		}
+		e.Score = int(ev.score[0] - '0')
+		if ev.bad&fComment != 0 {
+			return errf(field("comment"), "must be a string")
+		}
+		e.Comment = ev.comment
 	}
 	return nil
 }

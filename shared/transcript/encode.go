@@ -31,13 +31,17 @@ type eventOut struct {
 	At          string `json:"at"`
 	Type        string `json:"type"`
 	Participant string `json:"participant,omitempty"`
-	Text        string `json:"text,omitempty"`
-	Automatic   bool   `json:"automatic,omitempty"`
-	File        *File  `json:"file,omitempty"`
-	Reason      string `json:"reason,omitempty"`
-	Ticket      string `json:"ticket,omitempty"`
-	Marker      string `json:"marker,omitempty"`
-	URL         string `json:"url,omitempty"`
+	// Text is a pointer so that a message's "" is written (rule 7 keeps a
+	// line of size 0) while other types carry no text at all.
+	Text      *string `json:"text,omitempty"`
+	Automatic bool    `json:"automatic,omitempty"`
+	File      *File   `json:"file,omitempty"`
+	Reason    string  `json:"reason,omitempty"`
+	Ticket    string  `json:"ticket,omitempty"`
+	Marker    string  `json:"marker,omitempty"`
+	URL       string  `json:"url,omitempty"`
+	Score     *int    `json:"score,omitempty"`
+	Comment   string  `json:"comment,omitempty"`
 }
 
 // Encode writes t as transcript v1 JSON: times as RFC 3339 UTC with
@@ -101,7 +105,7 @@ func Encode(t *Transcript) ([]byte, error) {
 		// reads back to the same model.
 		switch e.Type {
 		case EventMessage:
-			eo.Text, eo.Automatic = e.Text, e.Automatic
+			eo.Text, eo.Automatic = &e.Text, e.Automatic
 		case EventAttachment:
 			eo.File, eo.Automatic = e.File, e.Automatic
 		case EventLeft, EventEnded:
@@ -112,6 +116,8 @@ func Encode(t *Transcript) ([]byte, error) {
 			eo.Marker = e.Marker
 		case EventPage:
 			eo.URL = e.URL
+		case EventRating:
+			eo.Score, eo.Comment = &e.Score, e.Comment
 		}
 		out.Events[i] = eo
 	}

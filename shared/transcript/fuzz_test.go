@@ -25,6 +25,10 @@ var tricky = []string{
 	doc(ev(`"type": "attachment", "participant": "c1", "file": {"name": "a", "contentType": "b", "size": 9223372036854775808}`)),
 	doc(okEvent, `{"at": "2026-11-20T09:00:00Z", "type": "ended"}`, ev(`"type": "message", "participant": "a1", "text": "late"`)),
 	`{"Version": "2019-08-26", "ContactId": "c", "Transcript": [{"AbsoluteTime": "2026-11-20T09:00:00.000Z", "Type": "ATTACHMENT", "ParticipantId": "p", "ParticipantRole": "SYSTEM", "DisplayName": "BOT", "Attachments": [{"AttachmentName": "a", "ContentType": "b"}, {"AttachmentName": "c", "ContentType": "d"}]}]}`,
+	doc(ev(`"type": "message", "participant": "c1", "text": ""`), ev(`"type": "attachment", "participant": "b1", "file": {"name": "", "contentType": "", "size": 0}`)),
+	doc(okEvent, `{"at": "2026-11-20T09:00:00Z", "type": "ended"}`, ev(`"type": "rating", "participant": "c1", "score": 5, "comment": "ok"`), ev(`"type": "rating", "score": 1`)),
+	doc(ev(`"type": "rating", "score": 6`), ev(`"type": "rating", "score": 5.0, "comment": 1`)),
+	`{"Version": "2019-08-26", "ContactId": "c", "Transcript": [{"AbsoluteTime": "2026-11-20T09:00:00.000Z", "Type": "MESSAGE", "ParticipantId": "p", "ParticipantRole": "CUSTOMER"}, {"AbsoluteTime": "2026-11-20T09:00:01.000Z", "Type": "ATTACHMENT", "ParticipantId": "p", "Attachments": [{"AttachmentName": "", "ContentType": ""}]}]}`,
 	`[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[`,
 }
 

@@ -279,7 +279,15 @@ func (t *Transcript) Normalize() error {
 	t.Warnings = t.Warnings[:0]
 	for i := range t.Events {
 		if t.Events[i].Type == EventEnded {
-			if n := len(t.Events) - i - 1; n > 0 {
+			// Rule 5: a rating after the end is a post-chat survey, still
+			// used, so it is not among the ignored events.
+			n := 0
+			for _, e := range t.Events[i+1:] {
+				if e.Type != EventRating {
+					n++
+				}
+			}
+			if n > 0 {
 				t.Warnings = append(t.Warnings, fmt.Sprintf("%d event(s) after the session ended are ignored", n))
 			}
 			break
@@ -305,9 +313,8 @@ func checkEvent(e *Event, i int) error {
 		if err := needParticipant(); err != nil {
 			return err
 		}
-		if e.Text == "" {
-			return errf(f(".text"), "is required for message")
-		}
+		// Text may be "" (rule 7): a button- or card-only line is a full
+		// message of size 0.
 		// The engine counts code points assuming valid UTF-8 (rule 7
 		// refuses anything else), so every transcript is held to it here.
 		if !utf8.ValidString(e.Text) {
@@ -320,12 +327,8 @@ func checkEvent(e *Event, i int) error {
 		if e.File == nil {
 			return errf(f(".file"), "is required for attachment")
 		}
-		if e.File.Name == "" {
-			return errf(f(".file.name"), "is required")
-		}
-		if e.File.ContentType == "" {
-			return errf(f(".file.contentType"), "is required")
-		}
+		// Name and ContentType may be "" (rule 7): platforms send files
+		// they do not name.
 		if e.File.Size < 0 {
 			return errf(f(".file.size"), "must be a non-negative integer")
 		}
@@ -349,6 +352,10 @@ func checkEvent(e *Event, i int) error {
 	case EventPage:
 		if e.URL == "" {
 			return errf(f(".url"), "is required for page")
+		}
+	case EventRating:
+		if e.Score < 1 || e.Score > 5 {
+			return errf(f(".score"), "must be an integer from 1 to 5, got %d", e.Score)
 		}
 	case EventEnded:
 		if e.Reason != "" && !endedReasons[e.Reason] {
