@@ -110,15 +110,17 @@ type entry struct {
 
 var keys = []string{"timeZone", "businessHours", "holidays", "firstReplyTarget", "prices"}
 
-// Error is a bad FOLDERS value; Folder is "*" for the default entry and ""
-// for the whole setting, Key the entry's key ("" for the entry itself).
+// Error is a bad FOLDERS value: Whole for the setting as a whole, else the
+// entry of Folder ("*" for the default entry), Key the entry's key ("" for
+// the entry itself).
 type Error struct {
+	Whole            bool
 	Folder, Key, Msg string
 }
 
 func (e *Error) Error() string {
 	switch {
-	case e.Folder == "":
+	case e.Whole:
 		return "FOLDERS: " + e.Msg
 	case e.Key == "":
 		return fmt.Sprintf("FOLDERS[%q]: %s", e.Folder, e.Msg)
@@ -137,10 +139,10 @@ func Parse(raw []byte, d Defaults) (*Config, error) {
 	}
 	var top map[string]jsontext.Value
 	if err := strictjson.Unmarshal(raw, &top); err != nil {
-		return nil, &Error{Msg: "want a JSON object of folder code (or \"*\") to settings: " + err.Error()}
+		return nil, &Error{Whole: true, Msg: "want a JSON object of folder code (or \"*\") to settings: " + err.Error()}
 	}
 	if top == nil {
-		return nil, &Error{Msg: "want a JSON object of folder code (or \"*\") to settings, not null"}
+		return nil, &Error{Whole: true, Msg: "want a JSON object of folder code (or \"*\") to settings, not null"}
 	}
 	entries := make(map[string]*entry, len(top))
 	for _, folder := range slices.Sorted(maps.Keys(top)) {
