@@ -135,6 +135,9 @@ func TestBusinessMsProperties(t *testing.T) {
 		{settings(t, "America/New_York", `{"sun": ["01:30-02:30", "20:00-24:00"], "mon": ["00:00-09:00"]}`), "2026-03-08T07:00:00Z"},
 		{settings(t, "America/New_York", `{"sun": ["01:00-01:20", "01:40-02:00"], "sat": ["00:00-24:00"]}`, "2026-11-02"), "2026-11-01T06:00:00Z"},
 		{settings(t, "Asia/Kolkata", weekdays, "2026-11-25"), "2026-11-25T00:00:00Z"},
+		// Past the tz database's table: the zone's rule string decides.
+		{settings(t, "Europe/Helsinki", `{"sun": ["00:00-03:30", "03:45-04:15"]}`), "2301-03-25T01:00:00Z"},
+		{settings(t, "Europe/Helsinki", `{"sun": ["00:00-03:30", "03:45-04:15"]}`), "2301-10-28T01:00:00Z"},
 	}
 	for _, tc := range cases {
 		mid := utc(t, tc.around)
