@@ -452,3 +452,25 @@ func floorDiv(a, b int64) int64 {
 	}
 	return q
 }
+
+// Fingerprint is a canonical text of the settings that change a card's
+// figures (zone, business hours, holidays, target), for a cache key such as
+// the sync's "nothing changed" hash: equal settings give equal text. Prices
+// are left out: no card figure depends on them.
+func (s *Settings) Fingerprint() string {
+	if s == nil {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "tz=%s;target=%d;hours=", s.Location, int64(s.FirstReplyTarget))
+	if s.Hours != nil {
+		for wd, day := range s.Hours {
+			fmt.Fprintf(&b, "%s%v", dayKeys[wd], day)
+		}
+	}
+	b.WriteString(";holidays=")
+	for _, h := range s.Holidays {
+		b.WriteString(h.String() + ",")
+	}
+	return b.String()
+}

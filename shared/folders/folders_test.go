@@ -213,3 +213,25 @@ func FuzzParse(f *testing.F) {
 		_, _ = folders.ParseEntry(raw, folders.Defaults{})
 	})
 }
+
+func TestFingerprint(t *testing.T) {
+	c, err := folders.Parse([]byte(`{"*": {"businessHours": {"mon": ["08:00-12:00"]}}, "a": {"prices": {"web": 1}}, "b": {"holidays": ["2026-12-24"]}, "c": {"firstReplyTarget": "61s"}, "d": {"businessHours": {"mon": ["08:00-12:01"]}}, "e": {"timeZone": "Europe/Helsinki"}}`), folders.Defaults{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	star := c.For("other").Fingerprint()
+	if c.For("a").Fingerprint() != star {
+		t.Errorf("prices changed the fingerprint")
+	}
+	seen := map[string]string{}
+	for _, f := range []string{"other", "b", "c", "d", "e"} {
+		fp := c.For(f).Fingerprint()
+		if prev, dup := seen[fp]; dup {
+			t.Errorf("%s and %s share fingerprint %s", f, prev, fp)
+		}
+		seen[fp] = f
+	}
+	if (*folders.Settings)(nil).Fingerprint() != "" {
+		t.Error("nil settings")
+	}
+}
