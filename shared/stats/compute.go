@@ -269,7 +269,11 @@ func (e *engine) stamps(first, last, n int) (all string, irregular []string) {
 func (e *engine) scan() (first, last, lines, files int) {
 	first, last = -1, -1
 	defer func() {
-		for i := len(e.t.Events) - 1; i > e.endIdx && i >= 0; i-- {
+		if e.endIdx < 0 {
+			return // the loop below saw every event
+		}
+		// Rule 5: a rating after `ended` still counts; the last one wins.
+		for i := len(e.t.Events) - 1; i > e.endIdx; i-- {
 			if e.t.Events[i].Type == transcript.EventRating {
 				e.ratingIdx = i
 				return
