@@ -1,5 +1,6 @@
 // Package reference is an independent, test-only implementation of the
-// statistics spec (shared/spec/statistics.md, transcript.md). It is written
+// statistics spec (shared/spec/statistics.md, transcript.md, and the card
+// figures of analytics.md). It is written
 // from the spec alone, deliberately unlike the production engine: it first
 // builds explicit presence intervals (with positions in event order), then
 // handle periods as their unions, then computes every figure with its own
