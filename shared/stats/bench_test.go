@@ -54,3 +54,17 @@ func BenchmarkCompute1000(b *testing.B) {
 	}
 	b.ReportMetric(float64(msgs*b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+// BenchmarkCompute1000BusinessHours is the same session in a folder with
+// business hours: every customerWait pair also measured in business time.
+func BenchmarkCompute1000BusinessHours(b *testing.B) {
+	t := session1000(b)
+	s := stats.DefaultSettings()
+	s.Folder = folder(b, `{"timeZone": "Europe/Helsinki", "businessHours": {"fri": ["08:00-11:02", "11:30-12:00", "13:00-17:00"]}, "holidays": ["2026-12-24"]}`)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		stats.Compute(t, s, nil)
+	}
+	b.ReportMetric(float64(len(t.Events)*b.N)/b.Elapsed().Seconds(), "events/s")
+}

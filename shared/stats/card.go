@@ -31,7 +31,49 @@ type Card struct {
 	Agents                 []Agent       `json:"agents"`
 	ResponseTimes          ResponseTimes `json:"responseTimes"`
 	Productivity           Productivity  `json:"productivity"`
+
+	// The figures of analytics.md.
+
+	// Rating is the last `rating` event's, also one after `ended`; nil when none.
+	Rating *Rating `json:"rating,omitempty"`
+	// BotContained: closed, no handoff, no agent took part, a bot message.
+	BotContained bool `json:"botContained"`
+	// ServiceLevel is "met", "missed" or "" (absent: undecided or not applicable).
+	ServiceLevel string `json:"serviceLevel,omitempty"`
+	// BusinessHours is nil unless the folder has business hours.
+	BusinessHours *BusinessHours `json:"businessHours,omitempty"`
+	// PlatformFigures is what the source platform reported, unchanged; the
+	// sync fills it, the engine never does.
+	PlatformFigures json.RawMessage `json:"platformFigures,omitempty"`
+	// ResponseSamples keeps every pair's amount for exact percentiles.
+	ResponseSamples ResponseSamples `json:"responseSamples"`
 }
+
+// Rating is the customer's rating of the chat: Score 1–5, Comment "" for none.
+type Rating struct {
+	Score   int    `json:"score"`
+	Comment string `json:"comment,omitempty"`
+}
+
+// BusinessHours holds figures measured in the folder's business time; a
+// field is nil when its calendar figure is null or absent.
+type BusinessHours struct {
+	WaitBeforeFirstReplyMs *int64 `json:"waitBeforeFirstReplyMs,omitempty"`
+	UntilFirstAgentMs      *int64 `json:"untilFirstAgentMs,omitempty"`
+	CustomerWait           *Group `json:"customerWait,omitempty"`
+}
+
+// ResponseSamples are the calendar amounts of every customerWait pair, in
+// pair order; CustomerWaitMs is never nil on a computed card.
+type ResponseSamples struct {
+	CustomerWaitMs []int64 `json:"customerWaitMs"`
+}
+
+// Service levels.
+const (
+	ServiceLevelMet    = "met"
+	ServiceLevelMissed = "missed"
+)
 
 // LogEntry is one chat line: a message (Text) or an attachment (File).
 type LogEntry struct {

@@ -3,6 +3,7 @@ package stats
 import (
 	"unsafe"
 
+	"github.com/chatcards/chatcards/shared/folders"
 	"github.com/chatcards/chatcards/shared/transcript"
 )
 
@@ -58,7 +59,9 @@ type engine struct {
 
 	start, end int64
 	closed     bool
-	endIdx     int // index of the `ended` event, or -1
+	endIdx     int               // index of the `ended` event, or -1
+	ratingIdx  int               // index of the last `rating` event, or -1
+	hours      *folders.Settings // the folder's, when it has business hours
 
 	// handle periods
 	agentsPresent  int
@@ -94,6 +97,9 @@ type engine struct {
 	runFirst, runLast     int64
 	agentReply, agentWait group
 	custReply, custWait   group
+	custWaitSamples       []int64
+	custWaitBiz           group // business time of the customerWait pairs
+	maxPairs              int   // capacity for custWaitSamples
 
 	// session figures
 	firstAgentJoin, firstReply, firstBot int64
@@ -119,7 +125,10 @@ type engine struct {
 // transcript.Normalize). attachedTickets are the tickets attached through
 // the API; they follow the transcript's own tickets without repeats.
 func Compute(t *transcript.Transcript, s Settings, attachedTickets []string) *Card {
-	e := &engine{t: t, s: s, endIdx: -1}
+	e := &engine{t: t, s: s, endIdx: -1, ratingIdx: -1}
+	if s.Folder.HasBusinessHours() {
+		e.hours = s.Folder
+	}
 	e.idleMs = s.IdleThreshold.Milliseconds()
 	e.asyncIdleMs = s.AsyncIdleThreshold.Milliseconds()
 	c := &Card{SessionID: t.SessionID}
@@ -146,6 +155,7 @@ func Compute(t *transcript.Transcript, s Settings, attachedTickets []string) *Ca
 		c.RelatedTickets = e.tickets.addAll(attachedTickets)
 		c.Statistics["csg_MediaType"] = Str("chat")
 		c.Statistics["csg_TenantId"] = Str(t.Tenant)
+		e.analytics()
 		return c
 	}
 	c.ChatLog = make([]LogEntry, nLines)
@@ -154,14 +164,15 @@ func Compute(t *transcript.Transcript, s Settings, attachedTickets []string) *Ca
 		files = make([]File, 0, nFiles)
 	}
 	stamps, irregular := e.stamps(first, last, nLines)
+	e.maxPairs = nLines/2 + 1
 
 	e.start = t.Events[first].At
 	e.beginCustomers()
 	line := 0
 	for i := first; i <= last; i++ {
 		ev := &t.Events[i]
-		if ev.Type == transcript.EventUnknown {
-			continue
+		if ev.Type == transcript.EventUnknown || ev.Type == transcript.EventRating {
+			continue // rule 4: a rating never moves the session clock
 		}
 		at := ev.At
 		if e.pendingClose && at > e.pendingCloseAt {
@@ -219,6 +230,7 @@ func Compute(t *transcript.Transcript, s Settings, attachedTickets []string) *Ca
 	c.Markers = e.markers.list()
 	c.Pages = e.pages.list()
 	e.fill()
+	e.analytics()
 	return c
 }
 
@@ -252,12 +264,29 @@ func (e *engine) stamps(first, last, n int) (all string, irregular []string) {
 }
 
 // scan finds the first and last events the card reads (rule 4 and 5) and
-// sizes the chat log; it also notes each customer's first joined/left.
+// sizes the chat log; it also notes each customer's first joined/left and
+// the last rating (rule 5: also one after `ended`).
 func (e *engine) scan() (first, last, lines, files int) {
 	first, last = -1, -1
+	defer func() {
+		if e.endIdx < 0 {
+			return // the loop below saw every event
+		}
+		// Rule 5: a rating after `ended` still counts; the last one wins.
+		for i := len(e.t.Events) - 1; i > e.endIdx; i-- {
+			if e.t.Events[i].Type == transcript.EventRating {
+				e.ratingIdx = i
+				return
+			}
+		}
+	}()
 	for i := range e.t.Events {
 		ev := &e.t.Events[i]
 		if ev.Type == transcript.EventUnknown {
+			continue
+		}
+		if ev.Type == transcript.EventRating {
+			e.ratingIdx = i // rule 4: a rating is neither start nor end
 			continue
 		}
 		if first < 0 {
@@ -550,6 +579,13 @@ func (e *engine) pair(side int, at int64, pi int32) {
 	switch e.side {
 	case sideCustomer:
 		e.custWait.add(at - e.runLast)
+		if e.custWaitSamples == nil {
+			e.custWaitSamples = make([]int64, 0, e.maxPairs)
+		}
+		e.custWaitSamples = append(e.custWaitSamples, at-e.runLast)
+		if e.hours != nil {
+			e.custWaitBiz.add(e.hours.BusinessMs(e.runLast, at))
+		}
 		from := e.runFirst
 		if e.periodStart > from {
 			from = e.periodStart
@@ -792,3 +828,43 @@ func avg(total, count int64) int64 {
 }
 
 func formatMs(ms int64) string { return string(appendMillis(make([]byte, 0, 24), ms)) }
+
+// analytics writes the figures of analytics.md; fill has run (or, for a
+// transcript with no start, nothing has).
+func (e *engine) analytics() {
+	c := e.card
+	if e.ratingIdx >= 0 {
+		r := &e.t.Events[e.ratingIdx]
+		c.Rating = &Rating{Score: r.Score, Comment: r.Comment}
+	}
+	c.BotContained = e.closed && !e.handoff && !e.agentTookPart && e.botMsgs > 0
+	c.ResponseSamples.CustomerWaitMs = e.custWaitSamples
+	if c.ResponseSamples.CustomerWaitMs == nil {
+		c.ResponseSamples.CustomerWaitMs = []int64{}
+	}
+	first := c.WaitBeforeFirstReplyMs
+	if e.hours != nil {
+		bh := &BusinessHours{CustomerWait: e.custWaitBiz.ms()}
+		if first != nil {
+			var w int64
+			if !e.agentBeforeCust {
+				w = e.hours.BusinessMs(e.firstCustAt, e.firstAgentMsgAt)
+			}
+			bh.WaitBeforeFirstReplyMs = &w
+			first = &w
+		}
+		if e.hasAgentJoin {
+			u := e.hours.BusinessMs(e.start, e.firstAgentJoin)
+			bh.UntilFirstAgentMs = &u
+		}
+		c.BusinessHours = bh
+	}
+	if e.handoff || e.agentTookPart {
+		switch {
+		case first != nil && *first <= e.s.firstReplyTargetMs():
+			c.ServiceLevel = ServiceLevelMet
+		case first != nil || e.closed:
+			c.ServiceLevel = ServiceLevelMissed
+		}
+	}
+}

@@ -89,6 +89,9 @@ func TestSpecExample(t *testing.T) {
 		},
 		Productivity: stats.Productivity{OperatorMessages: 1, ClientMessages: 3, BotMessages: 1,
 			ResponseMaxMs: ms(25250), ResponseAvgMs: ms(25250)},
+		// analytics.md: a handoff, the first reply 10.25 s ≤ 60 s.
+		ServiceLevel:    stats.ServiceLevelMet,
+		ResponseSamples: stats.ResponseSamples{CustomerWaitMs: []int64{10250}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("card (-want +got):\n%s", diff)

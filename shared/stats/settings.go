@@ -6,6 +6,8 @@ package stats
 import (
 	"fmt"
 	"time"
+
+	"github.com/chatcards/chatcards/shared/folders"
 )
 
 // Mode chooses which keys the statistics map carries.
@@ -40,11 +42,24 @@ func ParseMode(s string) (Mode, error) {
 	return ModeFired, fmt.Errorf("stats mode %q: want none, fired or all", s)
 }
 
-// Settings of the engine (STATS_MODE, IDLE_THRESHOLD, ASYNC_IDLE_THRESHOLD).
+// Settings of the engine (STATS_MODE, IDLE_THRESHOLD, ASYNC_IDLE_THRESHOLD,
+// and the card's folder's FOLDERS entry). Settings stays comparable.
 type Settings struct {
 	Mode               Mode
 	IdleThreshold      time.Duration
 	AsyncIdleThreshold time.Duration
+	// Folder is the settings of the card's folder (folders.Config.For);
+	// nil is every default: no business hours, first-reply target 60 s.
+	Folder *folders.Settings
+}
+
+// firstReplyTargetMs is the target in whole milliseconds, rounded down: a
+// figure of n ms is within a target T exactly when n ≤ ⌊T/1 ms⌋.
+func (s Settings) firstReplyTargetMs() int64 {
+	if s.Folder == nil {
+		return folders.DefaultFirstReplyTarget.Milliseconds()
+	}
+	return s.Folder.FirstReplyTarget.Milliseconds()
 }
 
 // DefaultSettings: mode fired, idle 120 s, async idle 3600 s.

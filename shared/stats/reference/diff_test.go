@@ -4,11 +4,13 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/chatcards/chatcards/shared/folders"
 	"github.com/chatcards/chatcards/shared/platform"
 	"github.com/chatcards/chatcards/shared/stats"
 	"github.com/chatcards/chatcards/shared/stats/reference"
@@ -21,6 +23,24 @@ var (
 	seed    = flag.Uint64("reference.seed", 20261120, "seed of the random transcripts")
 )
 
+// folderEntries are FOLDERS entries whose opening ranges and holidays cut
+// through the generated sessions (2026-11-20 from 09:00 UTC, a Friday,
+// running into the weekend): minute-wide gaps, a holiday, whole days.
+var folderEntries = []string{
+	`{"timeZone": "Europe/Helsinki", "businessHours": {"fri": ["08:00-11:02", "11:03-11:30", "12:00-17:00"], "sat": ["10:00-24:00"], "mon": ["00:00-24:00"]}, "holidays": ["2026-11-21"], "firstReplyTarget": "45s"}`,
+	`{"timeZone": "America/New_York", "businessHours": {"fri": ["04:01-04:02", "04:05-04:30", "05:00-24:00"], "sat": ["00:00-24:00"]}, "firstReplyTarget": "0s"}`,
+	`{"timeZone": "UTC", "businessHours": {"fri": ["09:00-09:03", "09:05-09:30", "10:00-24:00"], "sat": ["00:00-01:00"]}, "firstReplyTarget": "1m30s"}`,
+	`{"timeZone": "Asia/Kolkata", "firstReplyTarget": "10s"}`, // no business hours
+}
+
+func mustEntry(raw string) *folders.Settings {
+	f, err := folders.ParseEntry([]byte(raw), folders.Defaults{})
+	if err != nil {
+		panic(err)
+	}
+	return f
+}
+
 var settingsList = func() []stats.Settings {
 	var out []stats.Settings
 	for _, m := range []stats.Mode{stats.ModeNone, stats.ModeFired, stats.ModeAll} {
@@ -28,6 +48,9 @@ var settingsList = func() []stats.Settings {
 			stats.Settings{Mode: m, IdleThreshold: 120 * time.Second, AsyncIdleThreshold: time.Hour},
 			stats.Settings{Mode: m, IdleThreshold: 10 * time.Second, AsyncIdleThreshold: 10 * time.Minute},
 		)
+	}
+	for i, raw := range folderEntries {
+		out = append(out, stats.Settings{Mode: stats.Mode(i % 3), IdleThreshold: 120 * time.Second, AsyncIdleThreshold: time.Hour, Folder: mustEntry(raw)})
 	}
 	return out
 }()
@@ -52,11 +75,15 @@ func clone(t *transcript.Transcript) *transcript.Transcript {
 // mismatch computes both engines on a normalised copy of t and returns the
 // first differing settings and diff ("" when they agree).
 func mismatch(t *transcript.Transcript, attached []string) (stats.Settings, string) {
+	return mismatchIn(settingsList, t, attached)
+}
+
+func mismatchIn(list []stats.Settings, t *transcript.Transcript, attached []string) (stats.Settings, string) {
 	n := clone(t)
 	if err := n.Normalize(); err != nil {
 		return stats.Settings{}, ""
 	}
-	for _, s := range settingsList {
+	for _, s := range list {
 		want := reference.Compute(n, s, attached)
 		got := stats.Compute(n, s, attached)
 		if d := cmp.Diff(want, got); d != "" {
@@ -331,4 +358,91 @@ func TestDiffEmpty(t *testing.T) {
 	c.check("no events", &transcript.Transcript{Version: 1, SessionID: "e", Participants: ps}, nil)
 	c.check("unknown only", &transcript.Transcript{Version: 1, SessionID: "e", Participants: ps,
 		Events: []transcript.Event{{At: 1000, Type: transcript.EventUnknown, RawType: "typing"}}}, []string{"INC-1"})
+}
+
+// withRatings inserts up to three rating events anywhere, also before the
+// start and after the end, so that rules 4 and 5 are compared too.
+func withRatings(r *rand.Rand, t *transcript.Transcript) *transcript.Transcript {
+	c := clone(t)
+	for range r.IntN(4) {
+		e := transcript.Event{Type: transcript.EventRating, Score: 1 + r.IntN(5)}
+		if r.IntN(2) == 0 {
+			e.Comment = pick(r, []string{"great", "slow", "ok then"})
+		}
+		if r.IntN(2) == 0 {
+			e.Participant = pick(r, c.Participants).ID
+		}
+		i := r.IntN(len(c.Events) + 1)
+		switch {
+		case len(c.Events) == 0:
+			e.At = 1000
+		case i == len(c.Events):
+			e.At = c.Events[i-1].At + r.Int64N(100_000)
+		default:
+			e.At = c.Events[i].At - r.Int64N(2)*r.Int64N(100_000)
+		}
+		c.Events = slices.Insert(c.Events, i, e)
+	}
+	return c
+}
+
+// TestDiffAnalytics compares the figures of analytics.md: transcripts with
+// ratings, under every folder entry.
+func TestDiffAnalytics(t *testing.T) {
+	r := rand.New(rand.NewPCG(*seed, 7))
+	c := &checker{t: t}
+	total := *count / 2
+	if testing.Short() {
+		total = min(total, 400)
+	}
+	for i := 0; i < total; i++ {
+		tr := withRatings(r, randTranscript(r, i%81, i))
+		if !c.check(fmt.Sprintf("rated #%d", i), tr, nil) {
+			return
+		}
+	}
+}
+
+// TestDiffClockChanges moves generated sessions onto both daylight-saving
+// changes of Europe/Helsinki and America/New_York, under opening ranges that
+// the change skips or repeats.
+func TestDiffClockChanges(t *testing.T) {
+	zones := []struct {
+		entry string
+		at    []string // a few hours before each change
+	}{
+		{`{"timeZone": "Europe/Helsinki", "businessHours": {"sun": ["00:00-03:30", "03:45-04:15", "05:00-24:00"], "sat": ["23:00-24:00"], "mon": ["00:00-00:01", "08:00-17:00"]}, "holidays": ["2027-03-29"], "firstReplyTarget": "30s"}`,
+			[]string{"2026-03-28T21:00:00Z", "2026-10-24T22:30:00Z"}},
+		{`{"timeZone": "America/New_York", "businessHours": {"sun": ["01:00-01:30", "01:45-02:30", "03:00-24:00"], "sat": ["22:00-24:00"]}, "firstReplyTarget": "2m"}`,
+			[]string{"2026-03-08T05:00:00Z", "2026-11-01T04:30:00Z"}},
+	}
+	r := rand.New(rand.NewPCG(*seed, 9))
+	c := &checker{t: t}
+	base := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC).UnixMilli() // randTranscript's
+	total := *count / 4
+	if testing.Short() {
+		total = min(total, 200)
+	}
+	for _, z := range zones {
+		f := mustEntry(z.entry)
+		list := []stats.Settings{{Mode: stats.ModeFired, IdleThreshold: 120 * time.Second, AsyncIdleThreshold: time.Hour, Folder: f}}
+		for _, at := range z.at {
+			to, _ := time.Parse(time.RFC3339, at)
+			shift := to.UnixMilli() - base
+			for i := 0; i < total; i++ {
+				tr := withRatings(r, randTranscript(r, i%81, i))
+				for k := range tr.Events {
+					tr.Events[k].At += shift + r.Int64N(2)*r.Int64N(3_600_000)/int64(len(tr.Events))
+				}
+				name := fmt.Sprintf("%s %s #%d", f.Location, at, i)
+				c.runs++
+				if s, d := mismatchIn(list, tr, nil); d != "" {
+					full, _ := transcript.Encode(tr)
+					t.Errorf("%s: reference (-) and production (+) disagree (mode %v)\ntranscript:\n%s\ndiff:\n%s", name, s.Mode, full, d)
+					return
+				}
+			}
+		}
+	}
+	t.Logf("%d transcripts compared across clock changes", c.runs)
 }

@@ -1,5 +1,6 @@
 // Package reference is an independent, test-only implementation of the
-// statistics spec (shared/spec/statistics.md, transcript.md). It is written
+// statistics spec (shared/spec/statistics.md, transcript.md, and the card
+// figures of analytics.md). It is written
 // from the spec alone, deliberately unlike the production engine: it first
 // builds explicit presence intervals (with positions in event order), then
 // handle periods as their unions, then computes every figure with its own
@@ -95,6 +96,9 @@ func read(t *transcript.Transcript) *session {
 		e := &t.Events[i]
 		if e.Type == transcript.EventUnknown {
 			continue // rule 6
+		}
+		if e.Type == transcript.EventRating {
+			continue // rule 4: survey data, never the session clock
 		}
 		s.ev = append(s.ev, e)
 		if e.Type == transcript.EventEnded {
@@ -317,6 +321,8 @@ func secs(ms int64) int64 { return ms / 1000 }
 type waitReply struct {
 	agentReply, agentWait, customerReply, customerWait group
 	perAgent                                           map[int]*group
+	// customerWaitPairs are the [from, to) of every customerWait pair.
+	customerWaitPairs [][2]int64
 }
 
 func (s *session) overlapDormant(from, to int64) int64 {
@@ -363,6 +369,7 @@ func (s *session) waitReply() waitReply {
 		first, last := s.ev[r.first].At, s.ev[r.last].At
 		if sides[i] {
 			w.customerWait.add(m.At - last)
+			w.customerWaitPairs = append(w.customerWaitPairs, [2]int64{last, m.At})
 			ps := s.periodHolding(next.first)
 			amount := m.At - max(first, ps.from)
 			w.agentReply.add(amount)
@@ -473,6 +480,7 @@ func Compute(t *transcript.Transcript, set stats.Settings, attached []string) *s
 		}
 	}
 
+	var firstCustomerAt, firstAgentAt int64 // the interval of waitBeforeFirstReplyMs
 	if len(s.ev) > 0 {
 		c.StartTime = transcript.FormatMillis(s.start)
 		if s.closed {
@@ -496,8 +504,10 @@ func Compute(t *transcript.Transcript, set stats.Settings, attached []string) *s
 		if firstAgent >= 0 {
 			if firstCustomer < 0 || firstAgent < firstCustomer {
 				c.WaitBeforeFirstReplyMs = ptr(0)
+				firstCustomerAt, firstAgentAt = s.ev[firstAgent].At, s.ev[firstAgent].At
 			} else {
 				c.WaitBeforeFirstReplyMs = ptr(s.ev[firstAgent].At - s.ev[firstCustomer].At)
+				firstCustomerAt, firstAgentAt = s.ev[firstCustomer].At, s.ev[firstAgent].At
 			}
 			c.AgentGreetingMs = ptr(s.ev[firstAgent].At - fp.from)
 		}
@@ -578,6 +588,7 @@ func Compute(t *transcript.Transcript, set stats.Settings, attached []string) *s
 	}
 
 	s.statistics(c, set, w, agentTookPart)
+	s.analytics(c, set, w, handoff, agentTookPart, [2]int64{firstCustomerAt, firstAgentAt})
 	return c
 }
 
