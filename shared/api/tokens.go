@@ -139,10 +139,17 @@ type SecretGetter interface {
 var _ SecretGetter = (*secretsmanager.Client)(nil)
 
 // LoadTokensSecret reads the tokens from the Secrets Manager secret name,
-// whose secret string is the same JSON as API_TOKENS.
+// whose secret string is the same JSON as API_TOKENS. The call runs under
+// ctx's deadline, or DefaultStoreTimeout when ctx has none, so a Secrets
+// Manager that never answers fails the cold start instead of hanging it.
 func LoadTokensSecret(ctx context.Context, sm SecretGetter, name string) (*Tokens, error) {
 	if name == "" {
 		return nil, errors.New("api.LoadTokensSecret: secret name is required")
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultStoreTimeout)
+		defer cancel()
 	}
 	out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &name})
 	if err != nil {
