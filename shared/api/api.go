@@ -75,7 +75,10 @@ type server struct {
 // throttling, since nothing was written and a retry succeeds; a card the
 // store cannot grow further (ETOOLARGE) is 413; sessionIds "." and ".." are
 // refused because no URL path can name them; every answer carries
-// X-Request-Id, and only a 500 body repeats it.
+// X-Request-Id, and only a 500 body repeats it; bodies are read strictly and
+// null is refused (decodeStrict); every Store and Reports call runs under
+// Config.StoreTimeout and one that runs out of it is 503 with Retry-After.
+// docs/api.md is the user-facing version of these choices.
 func New(cfg Config) http.Handler {
 	if cfg.Store == nil {
 		panic("api.New: Config.Store is required")

@@ -58,9 +58,11 @@ type Customer struct {
 	Name   string `json:"name"`
 }
 
-// DecodeCreate reads one JSON object from r into a CreateRequest: unknown
-// fields, trailing data and wrong types are errors naming the field. It does
-// not check values; Validate does. Exported for the fuzz target and tests.
+// DecodeCreate reads one JSON object from r into a CreateRequest, strictly
+// (decodeStrict): names of another case, unknown or repeated fields, invalid
+// UTF-8, null, wrong types and trailing data are errors naming the field. It
+// does not check values; Validate does. Exported for the fuzz target and
+// tests.
 func DecodeCreate(r io.Reader) (*CreateRequest, error) {
 	var req CreateRequest
 	if err := decodeStrict(r, &req); err != nil {
