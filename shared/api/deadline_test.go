@@ -3,6 +3,8 @@ package api_test
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/chatcards/chatcards/shared/api"
+	"github.com/chatcards/chatcards/shared/app"
 	"github.com/chatcards/chatcards/shared/card"
 	"github.com/chatcards/chatcards/shared/cardstore/dynamostore"
 	"github.com/chatcards/chatcards/shared/reports"
@@ -293,4 +296,32 @@ type secretFunc func(ctx context.Context) (*secretsmanager.GetSecretValueOutput,
 
 func (f secretFunc) GetSecretValue(ctx context.Context, _ *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
 	return f(ctx)
+}
+
+// TestBlackHoleThroughAppWiring: the function's real wiring (app.API, as
+// functions/api/main.go runs it) reads STORE_TIMEOUT and bounds the DynamoDB
+// client it builds from the environment.
+func TestBlackHoleThroughAppWiring(t *testing.T) {
+	hole := newBlackHole(t)
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", hole.url())
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	settings := map[string]string{
+		"TABLE_NAME":    "cards",
+		"STORE_TIMEOUT": storeTimeout.String(),
+		"API_TOKENS":    `{"` + api.HashToken(tokenA) + `":["acme"]}`,
+	}
+	h, err := app.API(context.Background(), func(k string) string { return settings[k] }, app.Deps{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{h: h}
+	rr, took := callWithin(t, e, "GET", "/v1/chat-sessions/s1?folder=acme", tokenA, "", "")
+	want503(t, rr, took)
+	if hole.accepted.Load() == 0 {
+		t.Errorf("the wired store never connected to the black hole")
+	}
 }
