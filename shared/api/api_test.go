@@ -264,6 +264,7 @@ func TestErrorTable(t *testing.T) {
 		{name: "null page", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"x","pages":["a",null]}`, status: 400, field: "pages[1]"},
 		{name: "null async", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"x","async":null}`, status: 400, field: "async"},
 		{name: "null metadata", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"x","metadata":null}`, status: 400, field: "metadata"},
+		{name: "nested too deeply", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"x","pages":` + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + `}`, status: 400, field: "body"},
 		{name: "empty field name", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"x","":"v"}`, status: 400, field: "body"},
 		{name: "ticket upper-case name", method: "POST", url: "/v1/chat-sessions/s1/tickets?folder=acme", token: tokenA, ctype: "application/json", body: `{"TICKET":"INC-1"}`, status: 400, field: "TICKET"},
 		{name: "ticket duplicate", method: "POST", url: "/v1/chat-sessions/s1/tickets?folder=acme", token: tokenA, ctype: "application/json", body: `{"ticket":"INC-1","ticket":"INC-2"}`, status: 400, field: "ticket"},

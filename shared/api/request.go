@@ -229,6 +229,8 @@ func syntaxProblem(err error) error {
 		return &DecodeError{Field: field, Message: "is not valid UTF-8"}
 	case strings.Contains(text, "surrogate"):
 		return &DecodeError{Field: field, Message: "has a \\u escape that is not a character (lone surrogate)"}
+	case strings.Contains(text, "max depth"):
+		return &DecodeError{Field: "body", Message: "nests objects or arrays too deeply"}
 	case errors.Is(se.Err, io.ErrUnexpectedEOF):
 		return &DecodeError{Field: "body", Message: "is not valid JSON: it ends too early"}
 	}
