@@ -69,9 +69,8 @@ func newBlackHole(t *testing.T) *blackHole {
 
 func (b *blackHole) url() string { return "http://" + b.ln.Addr().String() }
 
-func awsOptions(endpoint string) (string, aws.CredentialsProvider) {
-	return endpoint, credentials.NewStaticCredentialsProvider("test", "test", "")
-}
+// testCreds keeps the SDK from looking for real credentials.
+var testCreds = credentials.NewStaticCredentialsProvider("test", "test", "")
 
 // storeTimeout is the API's store deadline in these tests, and slack the
 // most an answer may come after it (scheduling on a busy 2-core machine).
@@ -119,8 +118,7 @@ func want503(t *testing.T, rr *httptest.ResponseRecorder, took time.Duration) {
 // SDK's or Lambda's own limits.
 func TestBlackHoleDynamoDB(t *testing.T) {
 	hole := newBlackHole(t)
-	endpoint, creds := awsOptions(hole.url())
-	db := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), Credentials: creds})
+	db := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(hole.url()), Credentials: testCreds})
 	e := newEnv(t, func(c *api.Config) {
 		c.Store = dynamostore.New(db, "cards", dynamostore.Options{})
 		c.StoreTimeout = storeTimeout
@@ -153,8 +151,7 @@ func TestBlackHoleDynamoDB(t *testing.T) {
 // black hole, answers 503 in time.
 func TestBlackHoleS3Catalog(t *testing.T) {
 	hole := newBlackHole(t)
-	endpoint, creds := awsOptions(hole.url())
-	client := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), Credentials: creds, UsePathStyle: true})
+	client := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(hole.url()), Credentials: testCreds, UsePathStyle: true})
 	e := newEnv(t, func(c *api.Config) {
 		c.Reports = reports.NewS3Catalog(client, s3.NewPresignClient(client), "reports")
 		c.StoreTimeout = storeTimeout
@@ -166,8 +163,8 @@ func TestBlackHoleS3Catalog(t *testing.T) {
 	}
 }
 
-// hangingStore blocks every call until its context ends, then fails the way
-// the given function says: the API's deadline must work whatever the store
+// hangUntilDone is a Create that blocks until its context ends, then fails
+// the way fail says: the API's deadline must work whatever the store
 // does with it.
 func hangUntilDone(fail func(ctx context.Context) error) func(ctx context.Context, c *card.Card) (*card.Card, bool, error) {
 	return func(ctx context.Context, c *card.Card) (*card.Card, bool, error) {
@@ -254,8 +251,7 @@ func TestStoreTimeoutDefault(t *testing.T) {
 // that never answers fails within the caller's deadline, naming the secret.
 func TestLoadTokensSecretBlackHole(t *testing.T) {
 	hole := newBlackHole(t)
-	endpoint, creds := awsOptions(hole.url())
-	sm := secretsmanager.New(secretsmanager.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), Credentials: creds})
+	sm := secretsmanager.New(secretsmanager.Options{Region: "us-east-1", BaseEndpoint: aws.String(hole.url()), Credentials: testCreds})
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	start := time.Now()

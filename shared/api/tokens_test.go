@@ -25,6 +25,11 @@ func TestParseTokensRejects(t *testing.T) {
 		"folder not list": `{"` + h + `":"acme"}`,
 		"twice by case":   `{"` + h + `":["a"],"` + strings.ToUpper(h) + `":["b"]}`,
 		"trailing":        `{"` + h + `":["a"]} {}`,
+		"twice exactly":   `{"` + h + `":["a"],"` + h + `":["b"]}`,
+		"null folder":     `{"` + h + `":[null]}`,
+		"folder number":   `{"` + h + `":[1]}`,
+		"invalid UTF-8":   `{"` + h + "\":[\"a\xff\"]}",
+		"null":            `null`,
 	}
 	for name, in := range cases {
 		t.Run(name, func(t *testing.T) {
