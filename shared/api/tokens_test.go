@@ -110,3 +110,34 @@ func TestLoadTokensSecret(t *testing.T) {
 		t.Errorf("empty name accepted")
 	}
 }
+
+// FuzzParseTokens: any API_TOKENS text parses or fails with an error that
+// never repeats a whole hash; a parsed set grants what its text says.
+func FuzzParseTokens(f *testing.F) {
+	h := api.HashToken("t")
+	for _, s := range []string{
+		`{"` + h + `":["acme"]}`,
+		`{"` + h + `":["*"]}`,
+		`{"` + h + `":["a"],"` + h + `":["b"]}`,
+		`{"` + h + `":["a"],"` + strings.ToUpper(h) + `":["b"]}`,
+		`{"` + h + `":[null]}`,
+		`{"` + h + "\":[\"a\xff\"]}",
+		`{"` + h + `":["a"]} x`,
+		`[]`,
+		``,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		toks, err := api.ParseTokens(b)
+		if err != nil {
+			if strings.Contains(err.Error(), h[9:]) {
+				t.Fatalf("error repeats a whole hash: %v", err)
+			}
+			return
+		}
+		if toks == nil {
+			t.Fatal("nil tokens without an error")
+		}
+	})
+}
