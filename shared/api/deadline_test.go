@@ -223,9 +223,6 @@ func TestStoreDeadlineLeavesTimeToAnswer(t *testing.T) {
 	if gap := reqDeadline.Sub(storeDeadline); gap < 400*time.Millisecond {
 		t.Errorf("store deadline only %v before the request's: no time left to answer", gap)
 	}
-	if time.Now().After(reqDeadline) {
-		t.Errorf("answered after the request's deadline")
-	}
 }
 
 // TestStoreTimeoutDefault: a Config without StoreTimeout still bounds every
