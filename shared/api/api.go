@@ -21,6 +21,19 @@ import (
 // MaxBodyBytes is the largest request body accepted; larger ones get 413.
 const MaxBodyBytes = 64 << 10
 
+// DefaultStoreTimeout bounds each call the API makes to the card store
+// (DynamoDB) or the report catalog (S3) when Config.StoreTimeout is zero.
+// A table that accepts connections but never answers must still get the
+// chatbot a 503 with Retry-After well inside API Gateway's 29 s integration
+// timeout and the function's own (10 s in template.yaml); 5 s is ten times
+// a slow DynamoDB call and leaves room for the answer.
+const DefaultStoreTimeout = 5 * time.Second
+
+// answerMargin is kept free before the request's own deadline (the Lambda
+// deadline, through the adapter's context) so that a dependency that uses up
+// its time still leaves time to write the 503.
+const answerMargin = 500 * time.Millisecond
+
 // Config is what New needs. Store and Tokens are required; the rest has
 // defaults.
 type Config struct {
@@ -36,6 +49,10 @@ type Config struct {
 	// NewRequestID names a request in logs and 500 bodies when the caller
 	// (the Lambda adapter) has not set one on the context.
 	NewRequestID func() string
+	// StoreTimeout bounds every single Store and Reports call (zero or
+	// negative: DefaultStoreTimeout). A call that runs out of it is answered
+	// 503 with Retry-After. Store and Reports must honour their context.
+	StoreTimeout time.Duration
 }
 
 type server struct {
@@ -45,6 +62,7 @@ type server struct {
 	now     func() time.Time
 	log     *slog.Logger
 	newID   func() string
+	timeout time.Duration
 	mux     *http.ServeMux
 }
 
@@ -57,7 +75,10 @@ type server struct {
 // throttling, since nothing was written and a retry succeeds; a card the
 // store cannot grow further (ETOOLARGE) is 413; sessionIds "." and ".." are
 // refused because no URL path can name them; every answer carries
-// X-Request-Id, and only a 500 body repeats it.
+// X-Request-Id, and only a 500 body repeats it; bodies are read strictly and
+// null is refused (decodeStrict); every Store and Reports call runs under
+// Config.StoreTimeout and one that runs out of it is 503 with Retry-After.
+// docs/api.md is the user-facing version of these choices.
 func New(cfg Config) http.Handler {
 	if cfg.Store == nil {
 		panic("api.New: Config.Store is required")
@@ -72,7 +93,11 @@ func New(cfg Config) http.Handler {
 		now:     cfg.Now,
 		log:     cfg.Logger,
 		newID:   cfg.NewRequestID,
+		timeout: cfg.StoreTimeout,
 		mux:     http.NewServeMux(),
+	}
+	if s.timeout <= 0 {
+		s.timeout = DefaultStoreTimeout
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -268,8 +293,10 @@ func (s *server) createSession(w http.ResponseWriter, r *http.Request, folder st
 		s.problem(w, r, invalid(errs...))
 		return
 	}
-	stored, created, err := s.store.Create(r.Context(), c)
-	if err != nil {
+	ctx, cancel := s.bounded(r.Context())
+	defer cancel()
+	stored, created, err := s.store.Create(ctx, c)
+	if err = late(ctx, err); err != nil {
 		s.storeError(w, r, "create", err)
 		return
 	}
@@ -293,8 +320,10 @@ func (s *server) getSession(w http.ResponseWriter, r *http.Request, folder strin
 		s.problem(w, r, invalid(*fe))
 		return
 	}
-	c, err := s.store.Get(r.Context(), folder, id)
-	if err != nil {
+	ctx, cancel := s.bounded(r.Context())
+	defer cancel()
+	c, err := s.store.Get(ctx, folder, id)
+	if err = late(ctx, err); err != nil {
 		s.storeError(w, r, "get", err)
 		return
 	}
@@ -315,8 +344,10 @@ func (s *server) attachTicket(w http.ResponseWriter, r *http.Request, folder str
 		s.problem(w, r, *p)
 		return
 	}
-	c, err := s.store.AttachTicket(r.Context(), folder, id, ticket)
-	if err != nil {
+	ctx, cancel := s.bounded(r.Context())
+	defer cancel()
+	c, err := s.store.AttachTicket(ctx, folder, id, ticket)
+	if err = late(ctx, err); err != nil {
 		s.storeError(w, r, "attach ticket", err)
 		return
 	}
@@ -340,8 +371,10 @@ func (s *server) listReports(w http.ResponseWriter, r *http.Request, folder stri
 	}
 	links := []reports.Link{}
 	if s.reports != nil {
-		l, err := s.reports.Links(r.Context(), folder, dates[0])
-		if err != nil {
+		ctx, cancel := s.bounded(r.Context())
+		defer cancel()
+		l, err := s.reports.Links(ctx, folder, dates[0])
+		if err = late(ctx, err); err != nil {
 			s.storeError(w, r, "list reports", err)
 			return
 		}
@@ -350,6 +383,26 @@ func (s *server) listReports(w http.ResponseWriter, r *http.Request, folder stri
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string][]reports.Link{"reports": links})
+}
+
+// bounded gives one dependency call its deadline: the store timeout, cut
+// short to leave answerMargin before the request's own deadline.
+func (s *server) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	d := s.timeout
+	if dl, ok := ctx.Deadline(); ok {
+		d = min(d, max(time.Until(dl)-answerMargin, 0))
+	}
+	return context.WithTimeout(ctx, d)
+}
+
+// late makes sure the error of a call whose deadline passed says so, even
+// when the dependency reported only a symptom (a closed connection, an
+// uncoded error): statusOf then answers 503 rather than 500.
+func late(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() == nil || errors.Is(err, ctx.Err()) {
+		return err
+	}
+	return errors.Join(err, ctx.Err())
 }
 
 // storeError answers a failed store or catalog call through statusOf, and
@@ -387,5 +440,3 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
 }
-
-var errTrailing = errors.New("trailing data after the JSON value")

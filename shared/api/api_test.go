@@ -221,26 +221,55 @@ func TestErrorTable(t *testing.T) {
 		{name: "trailing data", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"s1"}{}`, status: 400, field: "body"},
 		{name: "trailing garbage", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"s1"} x`, status: 400, field: "body"},
 		{name: "missing sessionId", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"channel":"web"}`, status: 400, field: "sessionId"},
-		{name: "null body", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `null`, status: 400, field: "sessionId"},
+		{name: "null body", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `null`, status: 400, field: "body"},
 		{name: "sessionId too long", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"` + strings.Repeat("a", 129) + `"}`, status: 400, field: "sessionId"},
 		{name: "sessionId bad characters", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"a/b"}`, status: 400, field: "sessionId"},
 		{name: "sessionId dot-dot", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":".."}`, status: 400, field: "sessionId"},
 		{name: "sessionId wrong type", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":42}`, status: 400, field: "sessionId"},
 		{name: "async wrong type", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"s1","async":"yes"}`, status: 400, field: "async"},
 		{name: "customer wrong type", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"s1","customer":"jane"}`, status: 400, field: "customer"},
-		{name: "pages wrong type", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"s1","pages":[1]}`, status: 400, field: "pages"},
+		{name: "pages wrong type", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"s1","pages":[1]}`, status: 400, field: "pages[0]"},
 		{name: "unknown field", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"s1","colour":"red"}`, status: 400, field: "colour"},
-		{name: "unknown nested field", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"s1","customer":{"age":3}}`, status: 400, field: "age"},
+		{name: "unknown nested field", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"s1","customer":{"age":3}}`, status: 400, field: "customer.age"},
 		{name: "channel too long", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"s1","channel":"` + strings.Repeat("é", 65) + `"}`, status: 400, field: "channel"},
 		{name: "language not BCP 47", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"s1","language":"english please"}`, status: 400, field: "language"},
 		{name: "startedAt not RFC 3339", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"s1","startedAt":"20.11.2026 09:00"}`, status: 400, field: "startedAt"},
 		{name: "startedAt out of range", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"s1","startedAt":"0000-01-01T00:00:00+01:00"}`, status: 400, field: "startedAt"},
-		{name: "metadata nested", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"s1","metadata":{"a":{"b":"c"}}}`, status: 400, field: "metadata"},
-		{name: "metadata number", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"s1","metadata":{"a":1}}`, status: 400, field: "metadata"},
+		{name: "metadata nested", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"s1","metadata":{"a":{"b":"c"}}}`, status: 400, field: "metadata.a"},
+		{name: "metadata number", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"s1","metadata":{"a":1}}`, status: 400, field: "metadata.a"},
 		{name: "metadata 33 pairs", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"s1","metadata":{` + strings.Join(meta33, ",") + `}}`, status: 400, field: "metadata"},
 		{name: "metadata key too long", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"s1","metadata":{"` + strings.Repeat("k", 65) + `":"v"}}`, status: 400, field: "metadata"},
 		{name: "metadata value too long", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"s1","metadata":{"k":"` + strings.Repeat("v", 513) + `"}}`, status: 400, field: "metadata.k"},
 		{name: "empty page", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"s1","pages":[""]}`, status: 400, field: "pages[0]"},
+		// Hostile shapes (issue 9 §3): the body is read exactly as written,
+		// never folded, merged or repaired into something storable.
+		{name: "upper-case name", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"SESSIONID":"x"}`, status: 400, field: "SESSIONID"},
+		{name: "long-s name", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"ſessionId":"x"}`, status: 400, field: "ſessionId"},
+		{name: "kelvin-sign name", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"x","\u212aey":"v"}`, status: 400, field: "\u212aey"},
+		{name: "case variant next to the real name", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"a","SESSIONID":"b"}`, status: 400, field: "SESSIONID"},
+		{name: "case variant nested", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"x","customer":{"Name":"Jane"}}`, status: 400, field: "customer.Name"},
+		{name: "duplicate name", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"a","sessionId":"b"}`, status: 400, field: "sessionId"},
+		{name: "duplicate name escaped", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"a","\u0073essionId":"b"}`, status: 400, field: "sessionId"},
+		{name: "duplicate nested name", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"x","customer":{"name":"a","name":"b"}}`, status: 400, field: "customer.name"},
+		{name: "duplicate metadata key", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"x","metadata":{"k":"a","k":"b"}}`, status: 400, field: "metadata.k"},
+		{name: "invalid UTF-8 in sessionId", method: "POST", url: post, token: tokenA, ctype: "application/json", body: "{\"sessionId\":\"x\xff\"}", status: 400, field: "sessionId"},
+		{name: "invalid UTF-8 in name", method: "POST", url: post, token: tokenA, ctype: "application/json", body: "{\"customer\":{\"name\":\"Jane \xc3\x28\"},\"sessionId\":\"x\"}", status: 400, field: "customer.name"},
+		{name: "invalid UTF-8 in metadata value", method: "POST", url: post, token: tokenA, ctype: "application/json", body: "{\"sessionId\":\"x\",\"metadata\":{\"k\":\"\xed\xa0\x80\"}}", status: 400, field: "metadata.k"},
+		{name: "invalid UTF-8 in a key", method: "POST", url: post, token: tokenA, ctype: "application/json", body: "{\"sessionId\":\"x\",\"metadata\":{\"\xff\":\"v\"}}", status: 400, field: "metadata"},
+		{name: "lone surrogate escape", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"x","channel":"\ud800"}`, status: 400, field: "channel"},
+		{name: "null sessionId", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":null}`, status: 400, field: "sessionId"},
+		{name: "null channel", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"x","channel":null}`, status: 400, field: "channel"},
+		{name: "null customer name", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"x","customer":{"name":null}}`, status: 400, field: "customer.name"},
+		{name: "null metadata value", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"x","metadata":{"k":null}}`, status: 400, field: "metadata.k"},
+		{name: "null page", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"x","pages":["a",null]}`, status: 400, field: "pages[1]"},
+		{name: "null async", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"x","async":null}`, status: 400, field: "async"},
+		{name: "null metadata", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"x","metadata":null}`, status: 400, field: "metadata"},
+		{name: "nested too deeply", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"x","pages":` + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + `}`, status: 400, field: "body"},
+		{name: "empty field name", method: "POST", url: post, token: tokenA, ctype: "application/json", body: `{"sessionId":"x","":"v"}`, status: 400, field: "body"},
+		{name: "ticket upper-case name", method: "POST", url: "/v1/chat-sessions/s1/tickets?folder=acme", token: tokenA, ctype: "application/json", body: `{"TICKET":"INC-1"}`, status: 400, field: "TICKET"},
+		{name: "ticket duplicate", method: "POST", url: "/v1/chat-sessions/s1/tickets?folder=acme", token: tokenA, ctype: "application/json", body: `{"ticket":"INC-1","ticket":"INC-2"}`, status: 400, field: "ticket"},
+		{name: "ticket invalid UTF-8", method: "POST", url: "/v1/chat-sessions/s1/tickets?folder=acme", token: tokenA, ctype: "application/json", body: "{\"ticket\":\"INC-\xff\"}", status: 400, field: "ticket"},
+		{name: "ticket null", method: "POST", url: "/v1/chat-sessions/s1/tickets?folder=acme", token: tokenA, ctype: "application/json", body: `{"ticket":null}`, status: 400, field: "ticket"},
 		{name: "folder missing", method: "POST", url: "/v1/chat-sessions", token: tokenAll, ctype: "application/json", body: `{"sessionId":"s1"}`, status: 400, field: "folder"},
 		{name: "folder invalid", method: "GET", url: "/v1/chat-sessions/s1?folder=a%2Fb", token: tokenAll, status: 400, field: "folder"},
 		{name: "folder too long", method: "GET", url: "/v1/chat-sessions/s1?folder=" + strings.Repeat("f", 65), token: tokenAll, status: 400, field: "folder"},
@@ -280,8 +309,28 @@ func TestErrorTable(t *testing.T) {
 		t.Run(r.name, func(t *testing.T) {
 			e := newEnv(t)
 			cardOf(t, e.create(folderA, tokenA, `{"sessionId":"s1"}`), http.StatusCreated)
+			writes := 0
+			e.store.create = func(ctx context.Context, c *card.Card) (*card.Card, bool, error) {
+				writes++
+				return e.store.Store.Create(ctx, c)
+			}
+			e.store.attach = func(ctx context.Context, folder, id, ticket string) (*card.Card, error) {
+				writes++
+				return e.store.Store.AttachTicket(ctx, folder, id, ticket)
+			}
 			rr := e.call(r.method, r.url, r.token, r.ctype, r.body)
 			p := problemOf(t, rr, r.status)
+			if r.status != http.StatusNotFound && writes != 0 {
+				t.Errorf("a refused request reached the store %d times", writes)
+			}
+			// Nothing was stored: no card under the ids the hostile bodies
+			// name, and s1 still without tickets.
+			for _, id := range []string{"x", "a", "b"} {
+				problemOf(t, e.call("GET", "/v1/chat-sessions/"+id+"?folder=acme", tokenA, "", ""), 404)
+			}
+			if c := cardOf(t, e.call("GET", "/v1/chat-sessions/s1?folder=acme", tokenA, "", ""), 200); len(c.RelatedTickets) != 0 {
+				t.Errorf("tickets %v after a refused request", c.RelatedTickets)
+			}
 			if r.field != "" {
 				found := false
 				for _, fe := range p.Errors {

@@ -10,17 +10,44 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/chatcards/chatcards/shared/api"
 )
 
+// hostileBodies are the shapes of issue 9 §3 that a lax reader once folded,
+// merged or repaired into a stored card; testdata/fuzz holds them too.
+var hostileBodies = []string{
+	`{"SESSIONID":"x"}`,
+	`{"ſessionId":"x"}`,
+	`{"sessionId":"a","SESSIONID":"b"}`,
+	`{"sessionId":"x","customer":{"Name":"x"}}`,
+	`{"sessionId":"a","sessionId":"b"}`,
+	`{"sessionId":"a","\u0073essionId":"b"}`,
+	`{"sessionId":"x","metadata":{"k":"a","k":"b"}}`,
+	"{\"sessionId\":\"x\xff\"}",
+	"{\"sessionId\":\"x\",\"metadata\":{\"k\":\"\xed\xa0\x80\"}}",
+	"{\"sessionId\":\"x\",\"metadata\":{\"\xc0\xaf\":\"v\"}}",
+	`{"sessionId":null}`,
+	`{"sessionId":"x","metadata":{"k":null}}`,
+	`{"sessionId":"x","pages":[null]}`,
+	`{"sessionId":"x","customer":null}`,
+	`{"":null}`,
+}
+
 // FuzzDecodeCreate: any bytes decode to a request or to a DecodeError that
-// names a field, and a decoded request validates without panicking.
+// names a field, and a decoded request validates without panicking. What
+// the strict reader accepts, the lax encoding/json reads the same way: no
+// case folding, duplicate, null or repaired UTF-8 got through.
 func FuzzDecodeCreate(f *testing.F) {
+	for _, s := range hostileBodies {
+		f.Add([]byte(s))
+	}
 	for _, s := range []string{
 		fullCreate,
 		`{"sessionId":"s1"}`,
@@ -52,6 +79,16 @@ func FuzzDecodeCreate(f *testing.F) {
 			if fe.Field == "" || fe.Message == "" {
 				t.Fatalf("validation error without a field: %+v", fe)
 			}
+		}
+		if !utf8.Valid(b) {
+			t.Fatalf("accepted invalid UTF-8: %q", b)
+		}
+		var lax api.CreateRequest
+		if err := json.Unmarshal(b, &lax); err != nil {
+			t.Fatalf("strict reader accepted what encoding/json refuses (%v): %q", err, b)
+		}
+		if !reflect.DeepEqual(&lax, req) {
+			t.Fatalf("strict and lax readings differ for %q:\nstrict %+v\nlax    %+v", b, req, &lax)
 		}
 	})
 }
@@ -88,6 +125,9 @@ func FuzzHandler(f *testing.F) {
 	}
 	for _, s := range seeds {
 		f.Add(s.m, s.path, s.query, s.tok, s.ctype, []byte(s.body), s.viaLambda, s.base64Encode)
+	}
+	for i, b := range hostileBodies {
+		f.Add(uint8(1), "/v1/chat-sessions", "folder=acme", uint8(1), "application/json", []byte(b), i%2 == 1, i%2 == 1)
 	}
 	e := newEnv(f)
 	cardOf(f, e.create(folderA, tokenA, `{"sessionId":"s1"}`), http.StatusCreated)
@@ -161,9 +201,24 @@ func FuzzHandler(f *testing.F) {
 			var p struct {
 				Type   string `json:"type"`
 				Status int    `json:"status"`
+				Errors []struct {
+					Field   string `json:"field"`
+					Message string `json:"message"`
+				} `json:"errors"`
 			}
 			if err := json.Unmarshal(out, &p); err != nil || p.Status != status || p.Type == "" {
 				t.Fatalf("%s %s: bad problem body %q", method, path, out)
+			}
+			if status == http.StatusBadRequest {
+				// Every 400 says which field (or "body") to fix.
+				if len(p.Errors) == 0 {
+					t.Fatalf("%s %s: 400 names no field: %s", method, path, out)
+				}
+				for _, fe := range p.Errors {
+					if fe.Field == "" || fe.Message == "" {
+						t.Fatalf("%s %s: 400 with an empty field or message: %s", method, path, out)
+					}
+				}
 			}
 		}
 	})

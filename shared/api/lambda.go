@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"mime"
 	"net/http"
 	"net/url"
@@ -29,11 +30,7 @@ func NewLambdaHandler(h http.Handler) LambdaHandler {
 		}
 		r, err := toHTTPRequest(ctx, ev)
 		if err != nil {
-			return events.APIGatewayV2HTTPResponse{
-				StatusCode: http.StatusBadRequest,
-				Headers:    map[string]string{"Content-Type": "application/problem+json"},
-				Body:       `{"type":"urn:chatcards:problem:invalid-request","title":"Bad Request","status":400,"detail":"` + err.Error() + `"}`,
-			}, nil
+			return badEvent(err), nil
 		}
 		w := &lambdaWriter{header: http.Header{}}
 		h.ServeHTTP(w, r)
@@ -41,14 +38,32 @@ func NewLambdaHandler(h http.Handler) LambdaHandler {
 	}
 }
 
-type adapterError string
+// adapterError is an event the adapter cannot turn into a request; like
+// every 400 of the API it names what is wrong (method, path, body).
+type adapterError FieldError
 
-func (e adapterError) Error() string { return string(e) }
+func (e adapterError) Error() string { return e.Field + " " + e.Message }
+
+// badEvent answers an adapterError as the handler answers any 400.
+func badEvent(err error) events.APIGatewayV2HTTPResponse {
+	ae, ok := err.(adapterError)
+	if !ok {
+		ae = adapterError{"body", "cannot be read"}
+	}
+	p := invalid(FieldError(ae))
+	p.Type, p.Title = problemTypes[p.Status], http.StatusText(p.Status)
+	b, _ := json.Marshal(p) // a struct of strings and ints always marshals
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: http.StatusBadRequest,
+		Headers:    map[string]string{"Content-Type": "application/problem+json", "Cache-Control": "no-store"},
+		Body:       string(b),
+	}
+}
 
 func toHTTPRequest(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (*http.Request, error) {
 	method := ev.RequestContext.HTTP.Method
 	if method == "" {
-		return nil, adapterError("the event has no HTTP method")
+		return nil, adapterError{"method", "is missing from the event"}
 	}
 	path := ev.RawPath
 	if path == "" {
@@ -60,14 +75,14 @@ func toHTTPRequest(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (*htt
 	}
 	u, err := url.ParseRequestURI(target)
 	if err != nil {
-		return nil, adapterError("the request path or query is malformed")
+		return nil, adapterError{"path", "or query is malformed"}
 	}
 	var body []byte
 	if ev.Body != "" {
 		if ev.IsBase64Encoded {
 			body, err = base64.StdEncoding.DecodeString(ev.Body)
 			if err != nil {
-				return nil, adapterError("the base64 body is malformed")
+				return nil, adapterError{"body", "is not valid base64"}
 			}
 		} else {
 			body = []byte(ev.Body)
@@ -75,7 +90,7 @@ func toHTTPRequest(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (*htt
 	}
 	r, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
 	if err != nil {
-		return nil, adapterError("the request cannot be built")
+		return nil, adapterError{"method", "cannot start an HTTP request"}
 	}
 	r.URL = u
 	r.RequestURI = target

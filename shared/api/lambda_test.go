@@ -153,6 +153,15 @@ func TestLambdaMalformedEvent(t *testing.T) {
 			if res.StatusCode != 400 && res.StatusCode != 401 || res.Headers["Content-Type"] != "application/problem+json" || !json.Valid([]byte(res.Body)) {
 				t.Errorf("%d %v %s", res.StatusCode, res.Headers, res.Body)
 			}
+			if res.StatusCode == 400 {
+				// Like every 400 of the API, the adapter's names what to fix.
+				var p struct {
+					Errors []struct{ Field, Message string } `json:"errors"`
+				}
+				if json.Unmarshal([]byte(res.Body), &p) != nil || len(p.Errors) != 1 || p.Errors[0].Field == "" || p.Errors[0].Message == "" {
+					t.Errorf("400 names no field: %s", res.Body)
+				}
+			}
 		})
 	}
 }

@@ -80,8 +80,13 @@ func statusOf(err error) problem {
 		return problem{Status: http.StatusRequestEntityTooLarge, Detail: "the card would grow beyond what the store can keep"}
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		// The call ran out of time or its caller left; nothing was written.
-		return problem{Status: http.StatusServiceUnavailable, Detail: "the card store did not answer in time; retry later"}
+		// The call ran out of its deadline (the API's store timeout, or the
+		// request's own) or its caller left. A store write is one atomic
+		// request, so it either happened whole or not at all, and a retry
+		// is safe: create and tickets are idempotent. dynamostore codes its
+		// own deadline as EINTERNAL, which is why this test comes after the
+		// switch and not only for uncoded errors.
+		return problem{Status: http.StatusServiceUnavailable, Detail: "the card store or report storage did not answer in time; retry later"}
 	}
 	return problem{Status: http.StatusInternalServerError}
 }

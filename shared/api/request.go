@@ -1,7 +1,7 @@
 package api
 
 import (
-	"encoding/json"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +13,9 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/chatcards/chatcards/shared/card"
 	"github.com/chatcards/chatcards/shared/transcript"
@@ -55,9 +58,11 @@ type Customer struct {
 	Name   string `json:"name"`
 }
 
-// DecodeCreate reads one JSON object from r into a CreateRequest: unknown
-// fields, trailing data and wrong types are errors naming the field. It does
-// not check values; Validate does. Exported for the fuzz target and tests.
+// DecodeCreate reads one JSON object from r into a CreateRequest, strictly
+// (decodeStrict): names of another case, unknown or repeated fields, invalid
+// UTF-8, null, wrong types and trailing data are errors naming the field. It
+// does not check values; Validate does. Exported for the fuzz target and
+// tests.
 func DecodeCreate(r io.Reader) (*CreateRequest, error) {
 	var req CreateRequest
 	if err := decodeStrict(r, &req); err != nil {
@@ -117,62 +122,161 @@ type DecodeError struct {
 
 func (e *DecodeError) Error() string { return e.Field + " " + e.Message }
 
+// decodeStrict reads one JSON object from r into v the strict way the
+// brief asks of all outside JSON: names match exactly (no case folding, so
+// "SESSIONID" and "ſessionId" are unknown fields, not sessionId), a name
+// appears once per object, strings are valid UTF-8, null is refused
+// everywhere (an absent field is how a client says "none"), unknown fields
+// are refused (spec api.md's error table) and nothing may follow the
+// object. Every error is a DecodeError naming the field, or "body".
+//
+// Two passes: a token walk (jsontext) that finds syntax, duplicate, UTF-8
+// and null problems with their JSON Pointer, then the v2 unmarshal, which
+// adds unknown names and wrong types. The body is at most 64 KiB, so the
+// second pass is cheap.
 func decodeStrict(r io.Reader, v any) error {
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil {
-		// A second value, or garbage, after the object is an error: the
-		// caller meant something else than what we would store.
-		if _, terr := dec.Token(); terr != io.EOF {
-			err = terr
-			if err == nil {
-				err = errTrailing
-			}
+	body, err := io.ReadAll(r)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &DecodeError{Field: "body", Message: "is larger than 64 KiB", TooLarge: true}
 		}
+		return &DecodeError{Field: "body", Message: "could not be read"}
 	}
+	if err := walkJSON(body); err != nil {
+		return err
+	}
+	err = json.Unmarshal(body, v, json.RejectUnknownMembers(true))
 	if err == nil {
 		return nil
 	}
-	var mbe *http.MaxBytesError
-	var se *json.SyntaxError
-	var ute *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &mbe):
-		return &DecodeError{Field: "body", Message: "is larger than 64 KiB", TooLarge: true}
-	case errors.Is(err, errTrailing):
-		return &DecodeError{Field: "body", Message: "has data after the JSON object"}
-	case errors.Is(err, io.EOF):
-		return &DecodeError{Field: "body", Message: "is empty; a JSON object is required"}
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return &DecodeError{Field: "body", Message: "is not valid JSON: it ends too early"}
-	case errors.As(err, &se):
-		return &DecodeError{Field: "body", Message: fmt.Sprintf("is not valid JSON (at byte %d)", se.Offset)}
-	case errors.As(err, &ute):
-		if ute.Field == "" {
-			return &DecodeError{Field: "body", Message: "must be a JSON object"}
-		}
-		if ute.Field == "metadata" {
-			// encoding/json names the map, not the key, for a bad value.
-			return &DecodeError{Field: "metadata", Message: "must be a flat object of string values"}
-		}
-		return &DecodeError{Field: ute.Field, Message: "must be " + jsonKind(ute)}
+	var se *json.SemanticError
+	if !errors.As(err, &se) {
+		return &DecodeError{Field: "body", Message: "is not valid JSON"}
 	}
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		if u, uerr := strconv.Unquote(name); uerr == nil {
-			name = u
-		}
-		if name == "" {
+	field := fieldPath(se.JSONPointer)
+	if errors.Is(se.Err, json.ErrUnknownName) {
+		if field == "" {
 			return &DecodeError{Field: "body", Message: "has a field with an empty name"}
 		}
-		return &DecodeError{Field: name, Message: "is not a known field"}
+		return &DecodeError{Field: field, Message: "is not a known field"}
 	}
-	return &DecodeError{Field: "body", Message: "is not valid JSON"}
+	if field == "" {
+		return &DecodeError{Field: "body", Message: "must be a JSON object"}
+	}
+	return &DecodeError{Field: field, Message: "must be " + goKind(se.GoType)}
 }
 
-// jsonKind names the JSON type a Go type expects, in the caller's words.
-func jsonKind(ute *json.UnmarshalTypeError) string {
-	t := ute.Type
+// walkJSON checks the syntax of body token by token: one object, no
+// duplicate names, valid UTF-8, no null, nothing after the object.
+func walkJSON(body []byte) error {
+	dec := jsontext.NewDecoder(bytes.NewReader(body)) // defaults: no duplicates, valid UTF-8 only
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return syntaxProblem(err)
+	}
+	if tok.Kind() != '{' {
+		return &DecodeError{Field: "body", Message: "must be a JSON object"}
+	}
+	for dec.StackDepth() > 0 {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return syntaxProblem(err)
+		}
+		if tok.Kind() == 'n' {
+			// StackPointer names the member or element just read.
+			if f := fieldPath(dec.StackPointer()); f != "" {
+				return &DecodeError{Field: f, Message: "must not be null; leave the field out instead"}
+			}
+			return &DecodeError{Field: "body", Message: "has a field with an empty name"}
+		}
+	}
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return &DecodeError{Field: "body", Message: "has data after the JSON object"}
+	}
+	return nil
+}
+
+// syntaxProblem names the field a jsontext error is about.
+func syntaxProblem(err error) error {
+	if errors.Is(err, io.EOF) {
+		return &DecodeError{Field: "body", Message: "is empty; a JSON object is required"}
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return &DecodeError{Field: "body", Message: "is not valid JSON: it ends too early"}
+	}
+	var se *jsontext.SyntacticError
+	if !errors.As(err, &se) {
+		return &DecodeError{Field: "body", Message: "is not valid JSON"}
+	}
+	field := fieldPath(se.JSONPointer)
+	if field == "" {
+		field = "body"
+	}
+	// jsontext exports no error values for bad UTF-8 or escapes; their
+	// texts are stable and tested here (TestErrorTable).
+	text := ""
+	if se.Err != nil {
+		text = se.Err.Error()
+	}
+	switch {
+	case errors.Is(se.Err, jsontext.ErrDuplicateName):
+		if field == "body" {
+			return &DecodeError{Field: "body", Message: "has a field with an empty name more than once"}
+		}
+		return &DecodeError{Field: field, Message: "appears more than once"}
+	case strings.Contains(text, "invalid UTF-8"):
+		return &DecodeError{Field: field, Message: "is not valid UTF-8"}
+	case strings.Contains(text, "surrogate"):
+		return &DecodeError{Field: field, Message: "has a \\u escape that is not a character (lone surrogate)"}
+	case strings.Contains(text, "max depth"):
+		return &DecodeError{Field: "body", Message: "nests objects or arrays too deeply"}
+	case errors.Is(se.Err, io.ErrUnexpectedEOF):
+		return &DecodeError{Field: "body", Message: "is not valid JSON: it ends too early"}
+	}
+	return &DecodeError{Field: field, Message: fmt.Sprintf("is not valid JSON (at byte %d)", se.ByteOffset)}
+}
+
+// arrayFields are the request fields whose members are array elements,
+// written pages[0] rather than pages.0.
+var arrayFields = map[string]bool{"pages": true}
+
+// maxFieldName caps an echoed field name: a client's 60 KiB key is not
+// worth sending back.
+const maxFieldName = 64
+
+// fieldPath turns a JSON Pointer into the field names the API reports:
+// "/customer/name" → "customer.name", "/pages/0" → "pages[0]". "" is the
+// whole body.
+func fieldPath(p jsontext.Pointer) string {
+	var b strings.Builder
+	for tok := range p.Tokens() {
+		switch {
+		case arrayFields[b.String()] && isIndex(tok):
+			b.WriteString("[" + tok + "]")
+		case b.Len() == 0:
+			b.WriteString(tok)
+		default:
+			b.WriteString("." + tok)
+		}
+	}
+	return truncate(b.String(), maxFieldName)
+}
+
+func isIndex(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// goKind names the JSON type a Go type expects, in the caller's words.
+func goKind(t reflect.Type) string {
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}

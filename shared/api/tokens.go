@@ -5,13 +5,16 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/chatcards/chatcards/shared/strictjson"
 )
 
 // AllFolders in a token's folder list grants every folder. It exists for
@@ -45,12 +48,8 @@ func (g *grant) allows(folder string) bool { return g.all || g.folders[folder] }
 // by its first hash characters only.
 func ParseTokens(b []byte) (*Tokens, error) {
 	var m map[string][]string
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("api tokens: not a JSON object of hash → folder list: %w", err)
-	}
-	if dec.More() {
-		return nil, errors.New("api tokens: data after the JSON object")
+	if err := strictjson.Unmarshal(b, &m); err != nil {
+		return nil, tokensJSONError(err)
 	}
 	if len(m) == 0 {
 		return nil, errors.New("api tokens: no token configured")
@@ -93,6 +92,39 @@ func ParseTokens(b []byte) (*Tokens, error) {
 		t.entries = append(t.entries, e)
 	}
 	return t, nil
+}
+
+// tokensJSONError explains a strictjson error without its text, which
+// would repeat a whole hash: the entry is named by its first characters.
+// A key given twice would otherwise silently lose one of its grants.
+func tokensJSONError(err error) error {
+	var ptr jsontext.Pointer
+	var se *jsontext.SyntacticError
+	var me *json.SemanticError
+	switch {
+	case errors.As(err, &se):
+		ptr = se.JSONPointer
+		if errors.Is(se.Err, jsontext.ErrDuplicateName) {
+			return fmt.Errorf("api tokens: key %q appears twice", shortKey(ptr))
+		}
+	case errors.As(err, &me):
+		ptr = me.JSONPointer
+	}
+	if ptr != "" {
+		return fmt.Errorf("api tokens: key %q: want a list of folder names", shortKey(ptr))
+	}
+	return errors.New("api tokens: not a JSON object of hash → folder list (valid UTF-8, each key once, nothing after it)")
+}
+
+// shortKey is the first characters of the token hash a pointer starts with.
+func shortKey(p jsontext.Pointer) string {
+	for tok := range p.Tokens() {
+		if len(tok) > 8 {
+			return tok[:8] + "…"
+		}
+		return tok
+	}
+	return ""
 }
 
 // HashToken returns the hex SHA-256 of a token, the form API_TOKENS keeps.
@@ -139,10 +171,17 @@ type SecretGetter interface {
 var _ SecretGetter = (*secretsmanager.Client)(nil)
 
 // LoadTokensSecret reads the tokens from the Secrets Manager secret name,
-// whose secret string is the same JSON as API_TOKENS.
+// whose secret string is the same JSON as API_TOKENS. The call runs under
+// ctx's deadline, or DefaultStoreTimeout when ctx has none, so a Secrets
+// Manager that never answers fails the cold start instead of hanging it.
 func LoadTokensSecret(ctx context.Context, sm SecretGetter, name string) (*Tokens, error) {
 	if name == "" {
 		return nil, errors.New("api.LoadTokensSecret: secret name is required")
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultStoreTimeout)
+		defer cancel()
 	}
 	out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &name})
 	if err != nil {

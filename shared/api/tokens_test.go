@@ -25,6 +25,11 @@ func TestParseTokensRejects(t *testing.T) {
 		"folder not list": `{"` + h + `":"acme"}`,
 		"twice by case":   `{"` + h + `":["a"],"` + strings.ToUpper(h) + `":["b"]}`,
 		"trailing":        `{"` + h + `":["a"]} {}`,
+		"twice exactly":   `{"` + h + `":["a"],"` + h + `":["b"]}`,
+		"null folder":     `{"` + h + `":[null]}`,
+		"folder number":   `{"` + h + `":[1]}`,
+		"invalid UTF-8":   `{"` + h + "\":[\"a\xff\"]}",
+		"null":            `null`,
 	}
 	for name, in := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -104,4 +109,35 @@ func TestLoadTokensSecret(t *testing.T) {
 	if _, err := api.LoadTokensSecret(context.Background(), sm, ""); err == nil {
 		t.Errorf("empty name accepted")
 	}
+}
+
+// FuzzParseTokens: any API_TOKENS text parses or fails with an error that
+// never repeats a whole hash; a parsed set grants what its text says.
+func FuzzParseTokens(f *testing.F) {
+	h := api.HashToken("t")
+	for _, s := range []string{
+		`{"` + h + `":["acme"]}`,
+		`{"` + h + `":["*"]}`,
+		`{"` + h + `":["a"],"` + h + `":["b"]}`,
+		`{"` + h + `":["a"],"` + strings.ToUpper(h) + `":["b"]}`,
+		`{"` + h + `":[null]}`,
+		`{"` + h + "\":[\"a\xff\"]}",
+		`{"` + h + `":["a"]} x`,
+		`[]`,
+		``,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		toks, err := api.ParseTokens(b)
+		if err != nil {
+			if strings.Contains(err.Error(), h[9:]) {
+				t.Fatalf("error repeats a whole hash: %v", err)
+			}
+			return
+		}
+		if toks == nil {
+			t.Fatal("nil tokens without an error")
+		}
+	})
 }

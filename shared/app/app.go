@@ -80,6 +80,10 @@ func (d *Deps) store(ctx context.Context, env config.Getenv, aw *lazyAWS) (cards
 // API builds the chat-session API handler.
 func API(ctx context.Context, env config.Getenv, d Deps) (http.Handler, error) {
 	var aw lazyAWS
+	settings, err := config.APIFromEnv(env)
+	if err != nil {
+		return nil, err
+	}
 	store, err := d.store(ctx, env, &aw)
 	if err != nil {
 		return nil, err
@@ -101,12 +105,14 @@ func API(ctx context.Context, env config.Getenv, d Deps) (http.Handler, error) {
 			if err != nil {
 				return nil, err
 			}
-			if tokens, err = api.LoadTokensSecret(ctx, secretsmanager.NewFromConfig(cfg), secret); err != nil {
+			sctx, cancel := context.WithTimeout(ctx, settings.StoreTimeout)
+			defer cancel()
+			if tokens, err = api.LoadTokensSecret(sctx, secretsmanager.NewFromConfig(cfg), secret); err != nil {
 				return nil, fmt.Errorf("API_TOKENS_SECRET: %w", err)
 			}
 		}
 	}
-	cfg := api.Config{Store: store, Tokens: tokens, Reports: d.Catalog, Logger: d.logger()}
+	cfg := api.Config{Store: store, Tokens: tokens, Reports: d.Catalog, Logger: d.logger(), StoreTimeout: settings.StoreTimeout}
 	if cfg.Reports == nil {
 		if bucket := strings.TrimSpace(env("REPORTS_BUCKET")); bucket != "" {
 			awsCfg, err := aw.get(ctx)

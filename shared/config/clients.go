@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -49,9 +50,27 @@ func OpenStore(cfg aws.Config, s Store) (cardstore.Store, error) {
 	return dynamostore.New(dynamodb.NewFromConfig(cfg), s.Table, opts), nil
 }
 
-// Secret reads a Secrets Manager secret's string.
+// SecretTimeout bounds a Secrets Manager read whose caller set no earlier
+// deadline: start-up code runs on context.Background(), and a Secrets
+// Manager that accepts connections but never answers must fail the start,
+// not hang it until Lambda's init limit.
+const SecretTimeout = 5 * time.Second
+
+// Secret reads a Secrets Manager secret's string, within ctx's deadline or
+// SecretTimeout, whichever comes first.
 func Secret(ctx context.Context, cfg aws.Config, name string) (string, error) {
-	out, err := secretsmanager.NewFromConfig(cfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
+	return secret(ctx, secretsmanager.NewFromConfig(cfg), name)
+}
+
+// secretGetter is the one Secrets Manager call Secret makes.
+type secretGetter interface {
+	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+}
+
+func secret(ctx context.Context, sm secretGetter, name string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, SecretTimeout)
+	defer cancel()
+	out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
 	if err != nil {
 		return "", fmt.Errorf("read secret %s: %w", name, err)
 	}

@@ -132,3 +132,31 @@ func SyncFromEnv(g Getenv) (Sync, error) {
 	}
 	return s, nil
 }
+
+// API is the API function's own settings.
+type API struct {
+	// StoreTimeout (STORE_TIMEOUT, default 5s) bounds every single call the
+	// API makes to DynamoDB, S3 (reports) and Secrets Manager (tokens). It
+	// must leave time to answer 503 inside API Gateway's 29 s integration
+	// timeout and the function's timeout, hence the 25 s ceiling.
+	StoreTimeout time.Duration
+}
+
+// DefaultStoreTimeout is STORE_TIMEOUT's default (api.DefaultStoreTimeout).
+const DefaultStoreTimeout = 5 * time.Second
+
+// maxStoreTimeout keeps a 503 answer inside API Gateway's 29 s limit.
+const maxStoreTimeout = 25 * time.Second
+
+// APIFromEnv reads the API settings.
+func APIFromEnv(g Getenv) (API, error) {
+	var a API
+	var err error
+	if a.StoreTimeout, err = g.Duration("STORE_TIMEOUT", DefaultStoreTimeout); err != nil {
+		return a, err
+	}
+	if a.StoreTimeout <= 0 || a.StoreTimeout > maxStoreTimeout {
+		return a, fmt.Errorf("STORE_TIMEOUT=%q: want more than 0 and at most %v (API Gateway gives up after 29s)", g.get("STORE_TIMEOUT"), maxStoreTimeout)
+	}
+	return a, nil
+}

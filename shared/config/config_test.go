@@ -51,3 +51,19 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		t.Errorf("RETENTION_DAYS: %v", err)
 	}
 }
+
+func TestAPISettings(t *testing.T) {
+	a, err := config.APIFromEnv(env(nil))
+	if err != nil || a.StoreTimeout != config.DefaultStoreTimeout {
+		t.Errorf("default: %+v, %v", a, err)
+	}
+	a, err = config.APIFromEnv(env(map[string]string{"STORE_TIMEOUT": "2.5"}))
+	if err != nil || a.StoreTimeout != 2500*time.Millisecond {
+		t.Errorf("2.5: %+v, %v", a, err)
+	}
+	for _, bad := range []string{"0", "26s", "1m", "soon", "-1s"} {
+		if _, err := config.APIFromEnv(env(map[string]string{"STORE_TIMEOUT": bad})); err == nil || !strings.Contains(err.Error(), "STORE_TIMEOUT") {
+			t.Errorf("STORE_TIMEOUT=%s: %v", bad, err)
+		}
+	}
+}
