@@ -134,6 +134,12 @@ func (h *HTTP) Fetch(ctx context.Context, r Request) (Result, error) {
 	}
 	u := *h.base
 	u.Path = h.base.Path + "/v1/sessions/" + r.SessionID + "/transcript"
+	if r.Folder != "" {
+		// The platform answers only that folder's transcript (404 for
+		// another tenant's session of the same id); the sync checks the
+		// transcript's tenant as well, for platforms that ignore it.
+		u.RawQuery = url.Values{"folder": {r.Folder}}.Encode()
+	}
 	body, status, err := h.get(ctx, u.String(), "session "+r.SessionID)
 	if err != nil {
 		return Result{}, err

@@ -19,7 +19,10 @@ import (
 	"github.com/chatcards/chatcards/shared/transcript"
 )
 
-var t0 = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+// t0 is derived from the real clock: several tests run the syncer on
+// time.Now, and a fixed date would turn their cards stale once it is a week
+// old. Tests that need a precise "now" inject one relative to t0.
+var t0 = time.Now().UTC().Truncate(time.Hour).Add(-24 * time.Hour)
 
 // fakeSource serves transcripts from a map; errs override per session.
 type fakeSource struct {
@@ -291,14 +294,19 @@ func TestSyncOne(t *testing.T) {
 	newCard(t, store, "b", "y", t0)
 	sy := syncer.New(store, &fakeSource{}, syncer.Options{Logger: quiet()})
 	tr := chat("y", 2, true)
-	o, ok, err := sy.SyncOne(context.Background(), "y", &sources.Result{Transcript: tr, Hash: "h"})
+	// The folder is given (the one the object's source is bound to); the
+	// card of another folder is not looked for.
+	if _, ok, err := sy.SyncOne(context.Background(), "a", "y", &sources.Result{Transcript: tr, Hash: "h"}); ok || err != nil {
+		t.Fatalf("SyncOne found y in folder a: %v %v", ok, err)
+	}
+	o, ok, err := sy.SyncOne(context.Background(), "b", "y", &sources.Result{Transcript: tr, Hash: "h"})
 	if err != nil || !ok || o != syncer.Closed {
 		t.Fatalf("SyncOne = %v %v %v", o, ok, err)
 	}
 	if get(t, store, "b", "y").Active {
 		t.Error("card not closed")
 	}
-	if _, ok, _ := sy.SyncOne(context.Background(), "nope", &sources.Result{Transcript: chat("nope", 1, true)}); ok {
+	if _, ok, _ := sy.SyncOne(context.Background(), "b", "nope", &sources.Result{Transcript: chat("nope", 1, true)}); ok {
 		t.Error("found a card that does not exist")
 	}
 }
