@@ -193,9 +193,25 @@ func settingsError(err error) error {
 		if se.Err != nil {
 			return fmt.Errorf("%s: %v", key, se.Err)
 		}
-		return fmt.Errorf("%s: has the wrong type (want %s)", key, se.JSONKind)
+		if se.GoType != nil {
+			return fmt.Errorf("%s: has the wrong type (got JSON %v, want %s)", key, se.JSONKind, goKind(se.GoType.String()))
+		}
+		return fmt.Errorf("%s: has the wrong type (got JSON %v)", key, se.JSONKind)
 	}
 	return fmt.Errorf("kind: %v", err)
+}
+
+// goKind names a settings field's Go type for a person.
+func goKind(t string) string {
+	switch strings.TrimPrefix(t, "*") {
+	case "float64":
+		return "a number"
+	case "string":
+		return "a string"
+	case "sources.Seconds":
+		return "a duration"
+	}
+	return t
 }
 
 func unknownMember(se *json.SemanticError, key string) string {
