@@ -35,7 +35,7 @@ type Deps struct {
 	// else SOURCE and its settings.
 	Source sources.Source
 	Logger *slog.Logger // else slog.Default()
-	// Now is the clock of the sync and the export (else time.Now), so a
+	// Now is the clock of the API, the sync and the export (else time.Now), so a
 	// test on fixed-date events injects the date instead of meeting today.
 	Now func() time.Time
 }
@@ -113,7 +113,7 @@ func API(ctx context.Context, env config.Getenv, d Deps) (http.Handler, error) {
 			}
 		}
 	}
-	cfg := api.Config{Store: store, Tokens: tokens, Reports: d.Catalog, Logger: d.logger()}
+	cfg := api.Config{Store: store, Tokens: tokens, Reports: d.Catalog, Logger: d.logger(), Now: d.Now}
 	if cfg.Reports == nil {
 		if bucket := strings.TrimSpace(env("REPORTS_BUCKET")); bucket != "" {
 			awsCfg, err := aw.get(ctx)
