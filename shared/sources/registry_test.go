@@ -216,3 +216,36 @@ func FuzzParseSources(f *testing.F) {
 		}
 	})
 }
+
+// TestHTTPSweepFolder: the sweep names the folder and refuses items of
+// another tenant even when the platform sends them.
+func TestHTTPSweepFolder(t *testing.T) {
+	var query string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		query = r.URL.Query().Get("folder")
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"transcripts": [
+			{"version": 1, "sessionId": "a1", "tenant": "A", "participants": [{"id": "c1", "role": "customer"}], "events": [{"at": "2026-11-20T09:00:00.000Z", "type": "started"}]},
+			{"version": 1, "sessionId": "b1", "tenant": "B", "participants": [{"id": "c1", "role": "customer"}], "events": [{"at": "2026-11-20T09:00:00.000Z", "type": "started"}]}
+		], "next": ""}`))
+	}))
+	defer srv.Close()
+	h, err := sources.NewHTTP(sources.HTTPOptions{BaseURL: srv.URL, Token: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err = h.SweepFolder(context.Background(), "A", time.Time{}, func(r sources.Result) error {
+		got = append(got, r.Transcript.SessionID)
+		return nil
+	})
+	if query != "A" {
+		t.Errorf("folder sent %q", query)
+	}
+	if len(got) != 1 || got[0] != "a1" {
+		t.Fatalf("swept %v, want only a1 (err %v)", got, err)
+	}
+	if !sources.IsBadTranscript(err) || !strings.Contains(err.Error(), "b1") {
+		t.Fatalf("err = %v, want b1 refused", err)
+	}
+}
