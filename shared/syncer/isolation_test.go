@@ -277,8 +277,8 @@ func (f *bucketS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func
 // object is under A's. The S3 event fills A only, the scheduled run finds
 // nothing for B under B's prefix, and an object of a bucket no folder reads
 // is refused.
-func connectSuite(t *testing.T, bucket string, put func(key string, body []byte), syncEnv map[string]string, deps app.Deps) {
-	e := newE2E(t, memstore.New())
+func connectSuite(t *testing.T, store cardstore.Store, bucket string, put func(key string, body []byte), syncEnv map[string]string, deps app.Deps) {
+	e := newE2E(t, store)
 	e.create(tokenA, "A", t0)
 	e.create(tokenB, "B", t0)
 	key, body := connectObject(t0.Add(time.Minute))
@@ -313,11 +313,11 @@ func TestIsolationConnect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	connectSuite(t, "chats", func(k string, body []byte) { f.objects["chats/"+k] = body }, nil, app.Deps{Source: router})
+	connectSuite(t, memstore.New(), "chats", func(k string, body []byte) { f.objects["chats/"+k] = body }, nil, app.Deps{Source: router})
 }
 
-// TestIsolationConnectMoto is the same over moto's S3, with the sources
-// opened from SOURCES by the real wiring.
+// TestIsolationConnectMoto is the same over moto's S3 and DynamoDB, with
+// the sources opened from SOURCES by the real wiring.
 func TestIsolationConnectMoto(t *testing.T) {
 	endpoint := testenv.Moto(t)
 	client := testenv.S3(t, endpoint)
@@ -337,7 +337,7 @@ func TestIsolationConnectMoto(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", creds.SecretAccessKey)
 	t.Setenv("AWS_REGION", cfg.Region)
 	env := map[string]string{"SOURCES": fmt.Sprintf(`{"A": {"kind": "connect", "bucket": %q, "prefix": "conn/A/"}, "B": {"kind": "connect", "bucket": %q, "prefix": "conn/B"}}`, bucket, bucket)}
-	connectSuite(t, bucket, func(k string, body []byte) {
+	connectSuite(t, testenv.DynamoStore(t, endpoint), bucket, func(k string, body []byte) {
 		if _, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(k), Body: bytes.NewReader(body)}); err != nil {
 			t.Fatal(err)
 		}
