@@ -179,26 +179,26 @@ func parseEntry(raw jsontext.Value) (Spec, error) {
 	return Spec{Kind: kind, Settings: s}, nil
 }
 
-// settingsError turns a decoding error into "<key>: <problem>".
+// settingsError turns a decoding error into "<key>: <problem>" (the JSON
+// pointer of a semantic error names the key, an unknown one included).
 func settingsError(err error) error {
 	var se *json.SemanticError
-	if errors.As(err, &se) {
-		key := strings.TrimPrefix(string(se.JSONPointer), "/")
-		if key == "" {
-			key = "kind"
-		}
-		if se.Err != nil && strings.Contains(se.Err.Error(), "unknown object member") {
-			return fmt.Errorf("%s: is not a setting of this kind", unknownMember(se, key))
-		}
-		if se.Err != nil {
-			return fmt.Errorf("%s: %v", key, se.Err)
-		}
-		if se.GoType != nil {
-			return fmt.Errorf("%s: has the wrong type (got JSON %v, want %s)", key, se.JSONKind, goKind(se.GoType.String()))
-		}
-		return fmt.Errorf("%s: has the wrong type (got JSON %v)", key, se.JSONKind)
+	if !errors.As(err, &se) {
+		return fmt.Errorf("kind: %v", err)
 	}
-	return fmt.Errorf("kind: %v", err)
+	key := strings.TrimPrefix(string(se.JSONPointer), "/")
+	if key == "" {
+		key = "kind"
+	}
+	switch {
+	case errors.Is(se.Err, json.ErrUnknownName):
+		return fmt.Errorf("%s: is not a setting of this kind", key)
+	case se.Err != nil:
+		return fmt.Errorf("%s: %v", key, se.Err)
+	case se.GoType != nil:
+		return fmt.Errorf("%s: has the wrong type (got JSON %v, want %s)", key, se.JSONKind, goKind(se.GoType.String()))
+	}
+	return fmt.Errorf("%s: has the wrong type (got JSON %v)", key, se.JSONKind)
 }
 
 // goKind names a settings field's Go type for a person.
@@ -212,14 +212,6 @@ func goKind(t string) string {
 		return "a duration"
 	}
 	return t
-}
-
-func unknownMember(se *json.SemanticError, key string) string {
-	// The pointer of an unknown member names the member itself.
-	if key != "" && key != "kind" {
-		return key
-	}
-	return "(unknown key)"
 }
 
 func sortSpecs(specs []Spec) {
