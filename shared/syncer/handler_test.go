@@ -203,7 +203,7 @@ func TestStaleClosedFilledLater(t *testing.T) {
 	src := &fakeSource{}
 	sy := syncer.New(store, src, syncer.Options{Now: clock, Logger: quiet()})
 	sum, err := sy.Run(ctx, nil)
-	if err != nil || sum.Stale != 5 {
+	if err != nil || sum.Stale != 5 || sum.Rechecked != 0 {
 		t.Fatalf("first run %+v %v", sum, err)
 	}
 	// Two transcripts arrive: one finished, one still running.

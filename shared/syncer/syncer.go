@@ -196,7 +196,7 @@ func (s *Syncer) Run(ctx context.Context, folders []string) (Summary, error) {
 			return false
 		}
 	}
-	listErr := s.feed(ctx, folders, send)
+	listErr := s.feed(ctx, folders, began, send)
 	close(jobs)
 	wg.Wait()
 	sum.Duration = s.opt.Now().Sub(began)
@@ -211,8 +211,10 @@ type job struct {
 }
 
 // feed lists the active cards of folders (every folder when none), then the
-// stale-closed cards still within the recheck window, and sends each.
-func (s *Syncer) feed(ctx context.Context, folders []string, send func(job) bool) error {
+// stale-closed cards still within the recheck window, and sends each. A
+// card this run itself closed as stale (synced since began) is not sent
+// again.
+func (s *Syncer) feed(ctx context.Context, folders []string, began time.Time, send func(job) bool) error {
 	active := folders
 	if len(active) == 0 {
 		active = []string{""} // ListActive with "" lists every folder
@@ -256,7 +258,13 @@ func (s *Syncer) feed(ctx context.Context, folders []string, send func(job) bool
 				return fmt.Errorf("sync: list cards of %q to recheck: %w", f, err)
 			}
 			for _, c := range page.Cards {
-				if staleClosed(c) && !send(job{card: c, recheck: true}) {
+				if !staleClosed(c) {
+					continue
+				}
+				if at, err := time.Parse(time.RFC3339Nano, c.SyncedAt); err == nil && !at.Before(began) {
+					continue // closed as stale by this very run
+				}
+				if !send(job{card: c, recheck: true}) {
 					return nil
 				}
 			}
