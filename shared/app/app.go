@@ -148,6 +148,13 @@ func Sync(ctx context.Context, env config.Getenv, d Deps) (*syncer.Handler, erro
 		if router, err = sources.Open(ctx, specs, openEnv(&aw)); err != nil {
 			return nil, fmt.Errorf("source: %w", err)
 		}
+		// Which folder reads which kind, for whoever debugs a run (no
+		// URLs, buckets or tokens).
+		kinds := make(map[string]string, len(specs))
+		for _, s := range specs {
+			kinds[s.Folder] = s.Kind
+		}
+		d.logger().Info("sync sources", "kinds", kinds)
 	case *sources.Router:
 		router = src
 	default:

@@ -135,7 +135,7 @@ func TestOpenAndRoute(t *testing.T) {
 	if f, _, err := r.ForObject("bk", key); err != nil || f != "d" {
 		t.Fatalf("ForObject(d) = %q, %v", f, err)
 	}
-	for _, k := range []string{"c/d/2026/11/20/x_20261120T09:04_UTC.json", "e/2026/11/20/x_20261120T09:04_UTC.json", "c/2026/11/20/notes.txt"} {
+	for _, k := range []string{"c/d/2026/11/20/x_20261120T09:04_UTC.json", "e/2026/11/20/x_20261120T09:04_UTC.json", "c/2026/11/20/notes.txt", "c/x/y/z/x_20261120T09:04_UTC.json"} {
 		if f, _, err := r.ForObject("bk", k); !errors.Is(err, sources.ErrNoFolderForObject) {
 			t.Errorf("ForObject(%s) = %q, %v; want no folder", k, f, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/chatcards/chatcards/shared/card"
 )
@@ -125,7 +126,10 @@ func (r *Router) ForObject(bucket, key string) (folder string, src KeyFetcher, e
 			continue
 		}
 		rest := key[len(l.prefix):]
-		if strings.Count(rest, "/") != 3 {
+		if strings.Count(rest, "/") != 3 || len(rest) < len("2006/01/02/") {
+			continue
+		}
+		if _, err := time.Parse("2006/01/02/", rest[:len("2006/01/02/")]); err != nil {
 			continue
 		}
 		if _, _, ok := ParseConnectKey(rest); !ok {
