@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -24,6 +25,12 @@ type connectFake struct{}
 
 func (connectFake) Fetch(context.Context, sources.Request) (sources.Result, error) {
 	return sources.Result{}, sources.ErrNotYet
+}
+
+// S3Location is the bucket and prefix of the sample S3 event, so the router
+// maps it to the folder this fake is bound to.
+func (connectFake) S3Location() (string, string) {
+	return "example-connect-bucket", "connect/example-instance/ChatTranscripts/"
 }
 
 func (connectFake) FetchKey(_ context.Context, key string) (string, sources.Result, error) {
@@ -50,7 +57,17 @@ func TestEveryEventFile(t *testing.T) {
 	out := t.TempDir()
 	d := localDeps(func(string) string { return "" }, out, &strings.Builder{})
 	d.Store = store
-	d.Source = connectFake{}
+	// The sample S3 event's bucket and prefix are bound to helpdesk; every
+	// other folder reads the (empty) files source localDeps made.
+	router, err := sources.NewRouter(map[string]sources.Source{"helpdesk": connectFake{}, sources.DefaultFolder: d.Source})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Source = router
+	// The events are dated 2026-11-20; the functions' clock is injected to
+	// that day (noon UTC) so no outcome depends on when the test runs (a card
+	// of the 20th would be closed as stale a week later).
+	d.Now = func() time.Time { return time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC) }
 	env := config.Getenv(func(string) string { return "" })
 	ctx := context.Background()
 	// The Connect contact of the sample S3 event has a card.
@@ -89,8 +106,8 @@ func TestEveryEventFile(t *testing.T) {
 				}
 			case syncer.Response:
 				if name == "sync-connect-object-created" {
-					if r.Outcome != syncer.Closed {
-						t.Fatalf("S3 event outcome %q", r.Outcome)
+					if r.Outcome != syncer.Closed || r.Folder != "helpdesk" {
+						t.Fatalf("S3 event outcome %q in folder %q, want closed in helpdesk", r.Outcome, r.Folder)
 					}
 					return
 				}

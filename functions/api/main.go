@@ -22,5 +22,5 @@ func main() {
 		slog.Error("api: bad configuration", "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(api.NewLambdaHandler(h))
+	lambda.Start(app.Logged("api", api.NewLambdaHandler(h)))
 }

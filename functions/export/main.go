@@ -22,7 +22,7 @@ func main() {
 		slog.Error("export: bad configuration", "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(h.Handle)
+	lambda.Start(app.Logged("export", h.Handle))
 }
 
 func setup(ctx context.Context, env config.Getenv) (*reports.Handler, error) {

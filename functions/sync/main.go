@@ -22,5 +22,5 @@ func main() {
 		os.Exit(1)
 	}
 	h.Metrics = os.Stdout // the run's EMF summary line
-	lambda.Start(h.Handle)
+	lambda.Start(app.Logged("sync", h.HandleRaw))
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -29,8 +30,14 @@ type Deps struct {
 	Tokens  *api.Tokens     // else API_TOKENS / API_TOKENS_SECRET
 	Catalog reports.Catalog // else presigned S3 at REPORTS_BUCKET (none when unset)
 	Sink    reports.Sink    // else S3 at REPORTS_BUCKET
-	Source  sources.Source  // else SOURCE and its settings
-	Logger  *slog.Logger    // else slog.Default()
+	// Source is used for every folder (the "*" entry) unless it is a
+	// *sources.Router, which binds sources to folders itself; nil: SOURCES,
+	// else SOURCE and its settings.
+	Source sources.Source
+	Logger *slog.Logger // else slog.Default()
+	// Now is the clock of the API, the sync and the export (else time.Now), so a
+	// test on fixed-date events injects the date instead of meeting today.
+	Now func() time.Time
 }
 
 // lazyAWS loads the AWS configuration only when a part needs it, so local
@@ -112,7 +119,7 @@ func API(ctx context.Context, env config.Getenv, d Deps) (http.Handler, error) {
 			}
 		}
 	}
-	cfg := api.Config{Store: store, Tokens: tokens, Reports: d.Catalog, Logger: d.logger(), StoreTimeout: settings.StoreTimeout}
+	cfg := api.Config{Store: store, Tokens: tokens, Reports: d.Catalog, Logger: d.logger(), StoreTimeout: settings.StoreTimeout, Now: d.Now}
 	if cfg.Reports == nil {
 		if bucket := strings.TrimSpace(env("REPORTS_BUCKET")); bucket != "" {
 			awsCfg, err := aw.get(ctx)
@@ -137,30 +144,78 @@ func Sync(ctx context.Context, env config.Getenv, d Deps) (*syncer.Handler, erro
 	if err != nil {
 		return nil, err
 	}
-	src := d.Source
-	if src == nil {
-		srcCfg, err := sources.ConfigFromEnv(env)
+	var router *sources.Router
+	switch src := d.Source.(type) {
+	case nil:
+		specs, err := sources.SpecsFromEnv(env)
 		if err != nil {
 			return nil, err
 		}
-		var awsCfg aws.Config
-		if srcCfg.Kind == sources.KindConnect || srcCfg.TokenSecret != "" {
-			if awsCfg, err = aw.get(ctx); err != nil {
-				return nil, err
-			}
-		}
-		if src, err = config.OpenSource(ctx, awsCfg, srcCfg, nil); err != nil {
+		if router, err = sources.Open(ctx, specs, openEnv(&aw)); err != nil {
 			return nil, fmt.Errorf("source: %w", err)
 		}
+		// Which folder reads which kind, for whoever debugs a run (no
+		// URLs, buckets or tokens).
+		kinds := make(map[string]string, len(specs))
+		for _, s := range specs {
+			kinds[s.Folder] = s.Kind
+		}
+		d.logger().Info("sync sources", "kinds", kinds)
+	case *sources.Router:
+		router = src
+	default:
+		router = sources.Single(src)
 	}
-	h := &syncer.Handler{Syncer: syncer.New(store, src, syncer.Options{
+	h := &syncer.Handler{Syncer: syncer.New(store, router, syncer.Options{
 		Settings: syncCfg.Stats, Concurrency: syncCfg.Concurrency, NoPartial: !syncCfg.Partial,
-		StaleAfter: syncCfg.StaleAfter, Logger: d.logger(),
+		StaleAfter: syncCfg.StaleAfter, Logger: d.logger(), Now: d.Now,
 	})}
-	if kf, ok := src.(syncer.KeyFetcher); ok {
-		h.Keys = kf
+	if router.HasObjects() {
+		h.Objects = router
 	}
 	return h, nil
+}
+
+// openEnv gives the sources the AWS clients they ask for, loading the AWS
+// configuration only then. One S3 client serves every connect source.
+func openEnv(aw *lazyAWS) sources.OpenEnv {
+	var s3c *s3.Client
+	return sources.OpenEnv{
+		S3: func(ctx context.Context) (sources.S3API, error) {
+			if s3c == nil {
+				cfg, err := aw.get(ctx)
+				if err != nil {
+					return nil, err
+				}
+				s3c = config.S3(cfg)
+			}
+			return s3c, nil
+		},
+		Secret: func(ctx context.Context, name string) (string, error) {
+			cfg, err := aw.get(ctx)
+			if err != nil {
+				return "", err
+			}
+			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			return config.Secret(ctx, cfg, name)
+		},
+	}
+}
+
+// Logged wraps a function's handler so every error it returns is logged
+// with slog at ERROR before it goes back to the runtime: the runtime's own
+// error line is not a JSON log record at ERROR and would vanish below
+// ApplicationLogLevel WARN. The message is the error's (no event content is
+// logged).
+func Logged[E, R any](function string, h func(context.Context, E) (R, error)) func(context.Context, E) (R, error) {
+	return func(ctx context.Context, ev E) (R, error) {
+		r, err := h(ctx, ev)
+		if err != nil {
+			slog.ErrorContext(ctx, function+" invocation failed", "function", function, "error", err.Error())
+		}
+		return r, err
+	}
 }
 
 // Export builds the export function's handler.
@@ -187,5 +242,5 @@ func Export(ctx context.Context, env config.Getenv, d Deps) (*reports.Handler, e
 			return nil, fmt.Errorf("reports sink: %w", err)
 		}
 	}
-	return &reports.Handler{Store: store, Sink: sink, Config: cfg, Logger: d.logger()}, nil
+	return &reports.Handler{Store: store, Sink: sink, Config: cfg, Logger: d.logger(), Now: d.Now}, nil
 }

@@ -72,6 +72,7 @@ type Server struct {
 // from one (so Advance can add to it).
 type stored struct {
 	id      string
+	tenant  string // the transcript's tenant (folder code); "" when untagged
 	body    []byte
 	t       *transcript.Transcript
 	updated int64 // ms; orders the sweep
@@ -136,14 +137,20 @@ func (s *Server) Put(t *transcript.Transcript) error {
 	c := *t
 	c.Participants = slices.Clone(t.Participants)
 	c.Events = slices.Clone(t.Events)
-	s.store(&stored{id: t.SessionID, body: body, t: &c})
+	s.store(&stored{id: t.SessionID, tenant: t.Tenant, body: body, t: &c})
 	return nil
 }
 
 // PutRaw stores bytes served as they are for id: malformed on purpose, or
 // in a shape the tests want verbatim. Advance cannot extend such a session.
 func (s *Server) PutRaw(id string, body []byte) {
-	s.store(&stored{id: id, body: slices.Clone(body)})
+	// The tenant is read from the bytes when they say one, so ?folder=
+	// filters raw sessions too.
+	var probe struct {
+		Tenant string `json:"tenant"`
+	}
+	_ = json.Unmarshal(body, &probe)
+	s.store(&stored{id: id, tenant: probe.Tenant, body: slices.Clone(body)})
 }
 
 func (s *Server) store(st *stored) {
@@ -318,6 +325,12 @@ func (s *Server) transcript(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	st := s.sessions[id]
 	s.mu.Unlock()
+	// ?folder= asks for that folder's transcript only: another tenant's
+	// session (or an untagged one) answers exactly as an unknown one, so
+	// its existence does not leak either.
+	if folder := r.URL.Query().Get("folder"); st != nil && folder != "" && st.tenant != folder {
+		st = nil
+	}
 	if st == nil {
 		writeError(w, http.StatusNotFound, "unknown session")
 		return
@@ -400,9 +413,13 @@ func (s *Server) sweep(w http.ResponseWriter, r *http.Request) {
 	if s.applyFault(w, r, f) {
 		return
 	}
+	folder := q.Get("folder")
 	s.mu.Lock()
 	items := make([]*stored, 0, len(s.sessions))
 	for _, st := range s.sessions {
+		if folder != "" && st.tenant != folder {
+			continue
+		}
 		if st.updated >= since && (st.updated > afterMs || st.updated == afterMs && st.id > afterID) {
 			items = append(items, st)
 		}

@@ -91,6 +91,10 @@ func NewConnect(client S3API, bucket, prefix string) (*Connect, error) {
 	return &Connect{s3: client, bucket: bucket, prefix: prefix, days: map[string]*dayIndex{}}, nil
 }
 
+// S3Location is the bucket and prefix the source reads, so an S3 event can
+// be mapped to the folder this source is bound to.
+func (c *Connect) S3Location() (bucket, prefix string) { return c.bucket, c.prefix }
+
 // Fetch finds every object of the session's contacts in the card's start day
 // and the next (UTC) and merges them into one transcript.
 func (c *Connect) Fetch(ctx context.Context, r Request) (Result, error) {

@@ -134,6 +134,12 @@ func (h *HTTP) Fetch(ctx context.Context, r Request) (Result, error) {
 	}
 	u := *h.base
 	u.Path = h.base.Path + "/v1/sessions/" + r.SessionID + "/transcript"
+	if r.Folder != "" {
+		// The platform answers only that folder's transcript (404 for
+		// another tenant's session of the same id); the sync checks the
+		// transcript's tenant as well, for platforms that ignore it.
+		u.RawQuery = url.Values{"folder": {r.Folder}}.Encode()
+	}
 	body, status, err := h.get(ctx, u.String(), "session "+r.SessionID)
 	if err != nil {
 		return Result{}, err
@@ -350,6 +356,14 @@ const maxSweepPages = 100000
 // or an error from fn, stops the sweep at once. A 404 on the listing gives
 // ErrSweepUnsupported.
 func (h *HTTP) Sweep(ctx context.Context, since time.Time, fn func(Result) error) error {
+	return h.SweepFolder(ctx, "", since, fn)
+}
+
+// SweepFolder is Sweep for one folder's transcripts: it sends ?folder= as
+// the transcript request does, and refuses (as a bad transcript, without
+// calling fn) an item whose tenant is set and is not folder. An empty folder
+// sweeps everything the token may see.
+func (h *HTTP) SweepFolder(ctx context.Context, folder string, since time.Time, fn func(Result) error) error {
 	var bad []error
 	cursor := ""
 	for page := 0; ; page++ {
@@ -361,6 +375,9 @@ func (h *HTTP) Sweep(ctx context.Context, since time.Time, fn func(Result) error
 		q := url.Values{"updatedSince": {since.UTC().Format(time.RFC3339Nano)}}
 		if cursor != "" {
 			q.Set("cursor", cursor)
+		}
+		if folder != "" {
+			q.Set("folder", folder)
 		}
 		u.RawQuery = q.Encode()
 		body, status, err := h.get(ctx, u.String(), fmt.Sprintf("sweep page %d", page+1))
@@ -383,6 +400,10 @@ func (h *HTTP) Sweep(ctx context.Context, since time.Time, fn func(Result) error
 			t, err := transcript.DecodeV1(raw)
 			if err != nil {
 				bad = append(bad, badTranscript(sweepItemID(raw, page, i), err))
+				continue
+			}
+			if folder != "" && t.Tenant != "" && t.Tenant != folder {
+				bad = append(bad, badTranscript(t.SessionID, fmt.Errorf("transcript belongs to folder %q, not %q", t.Tenant, folder)))
 				continue
 			}
 			if err := fn(Result{Transcript: t, Hash: HashDocs(raw)}); err != nil {

@@ -9,7 +9,7 @@ import (
 // WriteEMF writes the run's one summary line in CloudWatch Embedded Metric
 // Format, so the counts become metrics without any metrics API call.
 func (s Summary) WriteEMF(w io.Writer, now time.Time) error {
-	names := []string{"Seen", "Updated", "Closed", "Unchanged", "NotYet", "Stale", "Failed", "BadTranscript", "Skipped"}
+	names := []string{"Seen", "Updated", "Closed", "Unchanged", "NotYet", "Stale", "Failed", "BadTranscript", "Skipped", "Rechecked"}
 	metrics := make([]map[string]string, 0, len(names)+1)
 	for _, n := range names {
 		metrics = append(metrics, map[string]string{"Name": n, "Unit": "Count"})
@@ -35,6 +35,7 @@ func (s Summary) WriteEMF(w io.Writer, now time.Time) error {
 		"Failed":        s.Failed,
 		"BadTranscript": s.BadTranscript,
 		"Skipped":       s.Skipped,
+		"Rechecked":     s.Rechecked,
 		"Stopped":       s.Stopped,
 		"DurationMs":    s.Duration.Milliseconds(),
 	}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +27,13 @@ type Options struct {
 	Concurrency int           // SYNC_CONCURRENCY, default 16
 	NoPartial   bool          // SYNC_PARTIAL=false: leave still-running sessions untouched
 	StaleAfter  time.Duration // STALE_AFTER, default 7 days
+	// StaleRecheck is how long a card closed as stale is still looked for
+	// by the scheduled runs: every run lists the folder's cards that started
+	// in [now - StaleAfter - StaleRecheck, now - StaleAfter] (one ranged
+	// query, never a scan) and fetches the stale-closed ones again, so a
+	// transcript that arrives late still fills its card. Default: StaleAfter;
+	// negative: never (then only an S3 event refills such a card).
+	StaleRecheck time.Duration
 	// Margin is how long before the context's deadline the run stops taking
 	// new sessions, so in-flight ones finish and the summary is logged.
 	// Default: 10% of the time left at the start, at least 2 s, at most 30 s.
@@ -53,6 +61,9 @@ func New(store cardstore.Store, src sources.Source, opt Options) *Syncer {
 	}
 	if opt.StaleAfter <= 0 {
 		opt.StaleAfter = 7 * 24 * time.Hour
+	}
+	if opt.StaleRecheck == 0 {
+		opt.StaleRecheck = opt.StaleAfter
 	}
 	if opt.Retries <= 0 {
 		opt.Retries = 3
@@ -101,6 +112,10 @@ type Summary struct {
 	Failed        int `json:"failed"`
 	BadTranscript int `json:"badTranscript"` // the part of Failed that was the transcript's fault
 	Skipped       int `json:"skipped"`
+	// Rechecked counts the cards closed as stale that the run looked for
+	// again (see Options.StaleRecheck); one whose transcript has come is
+	// also counted in Updated or Closed, one still missing nowhere else.
+	Rechecked int `json:"rechecked"`
 	// Stopped is true when the run ended early at the deadline; the next run
 	// carries on with the cards still active.
 	Stopped  bool          `json:"stopped"`
@@ -116,7 +131,13 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 	}{plain(s), s.Duration.Milliseconds()})
 }
 
-func (s *Summary) add(o Outcome, bad bool) {
+func (s *Summary) add(o Outcome, bad, recheck bool) {
+	if recheck {
+		s.Rechecked++
+		if o == NotYet {
+			return
+		}
+	}
 	s.Seen++
 	switch o {
 	case Updated:
@@ -149,19 +170,20 @@ func (s *Syncer) Run(ctx context.Context, folders []string) (Summary, error) {
 		sum  Summary
 		mu   sync.Mutex
 		wg   sync.WaitGroup
-		jobs = make(chan *card.Card)
+		jobs = make(chan job)
 	)
 	for range s.opt.Concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for c := range jobs {
-				o, err := s.syncCard(ctx, c)
+			for j := range jobs {
+				c := j.card
+				o, err := s.syncCard(ctx, c, j.recheck)
 				if err != nil {
 					s.opt.Logger.Warn("sync session failed", "folder", c.Folder, "sessionId", c.SessionID, "outcome", string(o), "error", err.Error())
 				}
 				mu.Lock()
-				sum.add(o, sources.IsBadTranscript(err))
+				sum.add(o, sources.IsBadTranscript(err), j.recheck)
 				mu.Unlock()
 				if s.opt.OnDone != nil {
 					s.opt.OnDone(o)
@@ -170,33 +192,57 @@ func (s *Syncer) Run(ctx context.Context, folders []string) (Summary, error) {
 		}()
 	}
 
-	if len(folders) == 0 {
-		folders = []string{""} // ListActive with "" lists every folder
+	// send hands one card to the workers; false when the run must stop.
+	send := func(j job) bool {
+		if hasDeadline && !s.opt.Now().Before(stopAt) {
+			mu.Lock()
+			sum.Stopped = true
+			mu.Unlock()
+			return false
+		}
+		select {
+		case jobs <- j:
+			return true
+		case <-ctx.Done():
+			mu.Lock()
+			sum.Stopped = true
+			mu.Unlock()
+			return false
+		}
 	}
-	var listErr error
-feed:
-	for _, f := range folders {
+	listErr := s.feed(ctx, folders, began, send)
+	close(jobs)
+	wg.Wait()
+	sum.Duration = s.opt.Now().Sub(began)
+	return sum, listErr
+}
+
+// job is one card for the workers; recheck marks a stale-closed card looked
+// for again.
+type job struct {
+	card    *card.Card
+	recheck bool
+}
+
+// feed lists the active cards of folders (every folder when none), then the
+// stale-closed cards still within the recheck window, and sends each. A
+// card this run itself closed as stale (synced since began) is not sent
+// again.
+func (s *Syncer) feed(ctx context.Context, folders []string, began time.Time, send func(job) bool) error {
+	active := folders
+	if len(active) == 0 {
+		active = []string{""} // ListActive with "" lists every folder
+	}
+	for _, f := range active {
 		cursor := ""
 		for {
 			page, err := s.store.ListActive(ctx, f, cardstore.ListOptions{Cursor: cursor, Limit: 500})
 			if err != nil {
-				listErr = fmt.Errorf("sync: list active cards of %q: %w", f, err)
-				break feed
+				return fmt.Errorf("sync: list active cards of %q: %w", f, err)
 			}
 			for _, c := range page.Cards {
-				if hasDeadline && !s.opt.Now().Before(stopAt) {
-					mu.Lock()
-					sum.Stopped = true
-					mu.Unlock()
-					break feed
-				}
-				select {
-				case jobs <- c:
-				case <-ctx.Done():
-					mu.Lock()
-					sum.Stopped = true
-					mu.Unlock()
-					break feed
+				if !send(job{card: c}) {
+					return nil
 				}
 			}
 			if page.Next == "" {
@@ -205,10 +251,52 @@ feed:
 			cursor = page.Next
 		}
 	}
-	close(jobs)
-	wg.Wait()
-	sum.Duration = s.opt.Now().Sub(began)
-	return sum, listErr
+	if s.opt.StaleRecheck < 0 {
+		return nil
+	}
+	if len(folders) == 0 {
+		var err error
+		if folders, err = s.store.ListFolders(ctx); err != nil {
+			return fmt.Errorf("sync: list folders: %w", err)
+		}
+	}
+	// A card is closed as stale once it is StaleAfter old, so every
+	// stale-closed card within the window started in this range.
+	to := s.opt.Now().Add(-s.opt.StaleAfter).Add(time.Millisecond)
+	from := to.Add(-s.opt.StaleRecheck - time.Millisecond)
+	for _, f := range folders {
+		cursor := ""
+		for {
+			page, err := s.store.ListByStart(ctx, f, from, to, cardstore.ListOptions{Cursor: cursor, Limit: 500})
+			if err != nil {
+				return fmt.Errorf("sync: list cards of %q to recheck: %w", f, err)
+			}
+			for _, c := range page.Cards {
+				if !staleClosed(c) {
+					continue
+				}
+				if at, err := time.Parse(time.RFC3339Nano, c.SyncedAt); err == nil && !at.Before(began) {
+					continue // closed as stale by this very run
+				}
+				if !send(job{card: c, recheck: true}) {
+					return nil
+				}
+			}
+			if page.Next == "" {
+				break
+			}
+			cursor = page.Next
+		}
+	}
+	return nil
+}
+
+// staleReason starts the ClosedReason of a card closed for want of a
+// transcript; such a card is filled if its transcript comes later.
+const staleReason = "stale:"
+
+func staleClosed(c *card.Card) bool {
+	return !c.Active && strings.HasPrefix(c.ClosedReason, staleReason)
 }
 
 // stopTime is when the run stops taking new sessions.
@@ -225,37 +313,31 @@ func (s *Syncer) stopTime(ctx context.Context) (time.Time, bool) {
 	return s.opt.Now().Add(time.Until(dl) - margin), true
 }
 
-// SyncOne syncs one session (the S3 object-created path) in whichever folder
-// holds its card. ok is false when no folder has it.
-func (s *Syncer) SyncOne(ctx context.Context, sessionID string, res *sources.Result) (o Outcome, ok bool, err error) {
-	folders, err := s.store.ListFolders(ctx)
+// SyncOne applies res to the card of sessionID in folder (the S3
+// object-created path: the folder is the one the object's source is bound
+// to, never searched for). ok is false when the folder has no such card. A
+// card closed as stale is filled; a card closed by its transcript is only
+// updated when the transcript changed.
+func (s *Syncer) SyncOne(ctx context.Context, folder, sessionID string, res *sources.Result) (o Outcome, ok bool, err error) {
+	c, err := s.store.Get(ctx, folder, sessionID)
+	if card.ErrorCode(err) == card.ENOTFOUND {
+		return NotYet, false, nil
+	}
 	if err != nil {
-		return Failed, false, fmt.Errorf("sync: list folders: %w", err)
+		return Failed, false, err
 	}
-	for _, f := range folders {
-		c, err := s.store.Get(ctx, f, sessionID)
-		if card.ErrorCode(err) == card.ENOTFOUND {
-			continue
-		}
-		if err != nil {
-			return Failed, false, err
-		}
-		if !c.Active {
-			return Unchanged, true, nil
-		}
-		o, err := s.apply(ctx, c, res)
-		return o, true, err
-	}
-	return NotYet, false, nil
+	o, err = s.apply(ctx, c, res)
+	return o, true, err
 }
 
-// syncCard fetches and applies one card's transcript.
-func (s *Syncer) syncCard(ctx context.Context, c *card.Card) (Outcome, error) {
+// syncCard fetches and applies one card's transcript. recheck marks a
+// stale-closed card looked for again: it is never closed twice.
+func (s *Syncer) syncCard(ctx context.Context, c *card.Card, recheck bool) (Outcome, error) {
 	started, _ := time.Parse(time.RFC3339Nano, c.StartedAt)
 	res, err := s.src.Fetch(ctx, sources.Request{Folder: c.Folder, SessionID: c.SessionID, StartedAt: started})
 	switch {
 	case errors.Is(err, sources.ErrNotYet):
-		if !started.IsZero() && s.opt.Now().Sub(started) >= s.opt.StaleAfter {
+		if !recheck && !started.IsZero() && s.opt.Now().Sub(started) >= s.opt.StaleAfter {
 			return s.closeStale(ctx, c)
 		}
 		return NotYet, nil
@@ -265,13 +347,26 @@ func (s *Syncer) syncCard(ctx context.Context, c *card.Card) (Outcome, error) {
 	return s.apply(ctx, c, &res)
 }
 
-// apply writes the figures of res onto c.
+// apply writes the figures of res onto c. A transcript of another session
+// or another folder (its tenant set and not the card's folder) is refused
+// as a bad transcript and the card is left untouched: folders are tenants.
 func (s *Syncer) apply(ctx context.Context, c *card.Card, res *sources.Result) (Outcome, error) {
 	if res.Transcript.SessionID != c.SessionID {
-		return Failed, fmt.Errorf("sync: transcript is for session %q", res.Transcript.SessionID)
+		return Failed, &sources.BadTranscriptError{SessionID: c.SessionID, Err: fmt.Errorf("transcript is for session %q", res.Transcript.SessionID)}
+	}
+	if t := res.Transcript.Tenant; t != "" && t != c.Folder {
+		// ERROR: either a misconfigured source or a card made to reach
+		// another folder's chat; both need a person to look.
+		s.opt.Logger.Error("transcript of another folder refused", "folder", c.Folder, "transcriptTenant", t, "sessionId", c.SessionID)
+		return Failed, &sources.BadTranscriptError{SessionID: c.SessionID, Err: fmt.Errorf("transcript belongs to folder %q, not the card's folder %q", t, c.Folder)}
 	}
 	hash := s.sourceHash(res.Hash)
 	return s.write(ctx, c, "update card", func(c *card.Card) (*card.Card, Outcome) {
+		if !c.Active && !staleClosed(c) && c.SourceHash == "" {
+			// Closed without figures by something other than staleness:
+			// not the sync's to reopen.
+			return nil, Unchanged
+		}
 		if c.SourceHash == hash {
 			return nil, Unchanged
 		}
@@ -333,6 +428,7 @@ func merge(stored *card.Card, f *stats.Card, res *sources.Result) *card.Card {
 		next.StartTime = stored.StartTime
 	}
 	next.Pages = appendDistinct(f.Pages, stored.Pages)
+	next.ClosedReason = "" // the transcript came: no longer stale
 	t := res.Transcript
 	if next.Channel == "" {
 		next.Channel = t.Channel
@@ -370,7 +466,7 @@ func (s *Syncer) closeStale(ctx context.Context, c *card.Card) (Outcome, error) 
 		next := *c
 		next.Active = false
 		next.Status = "closed"
-		next.ClosedReason = fmt.Sprintf("stale: no transcript %s after the session started", s.opt.StaleAfter)
+		next.ClosedReason = fmt.Sprintf(staleReason+" no transcript %s after the session started", s.opt.StaleAfter)
 		return &next, Stale
 	})
 }
