@@ -5,6 +5,7 @@ package sources
 
 import (
 	"context"
+	"encoding/json"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -30,11 +31,34 @@ type Result struct {
 	// Hash is the hex SHA-256 of the bytes the transcript was decoded from
 	// (see HashDocs), so the sync can skip a transcript that did not change.
 	Hash string
+	// Figures is what the platform itself reported for the chat (the card's
+	// platformFigures, as formats.Decoded.Figures); nil when it reports none.
+	Figures json.RawMessage
 }
 
 // Source yields the transcript of one session.
 type Source interface {
 	Fetch(ctx context.Context, r Request) (Result, error)
+}
+
+// Sweeper is a source whose platform lists the transcripts updated since a
+// time in one paged walk, so a run need not fetch card by card. Results carry
+// their transcript's sessionId; the caller matches them to the folder's cards.
+type Sweeper interface {
+	SweepFolder(ctx context.Context, folder string, since time.Time, fn func(Result) error) error
+}
+
+// Discovered is a conversation the platform lists, as discovery sees it.
+type Discovered struct {
+	SessionID string
+	StartedAt time.Time
+}
+
+// Discoverer is a source whose platform lists its conversations (updated
+// since a time, paged), so the sync can create cards for conversations no
+// chatbot registered (a folder's `discover: true`).
+type Discoverer interface {
+	Discover(ctx context.Context, folder string, since time.Time, fn func(Discovered) error) error
 }
 
 // ErrNotYet means the platform does not know the session yet (HTTP 404, no

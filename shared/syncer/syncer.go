@@ -437,6 +437,7 @@ func merge(stored *card.Card, f *stats.Card, res *sources.Result) *card.Card {
 		next.Language = t.Language
 	}
 	next.Async = next.Async || t.Async
+	next.PlatformFigures = res.Figures
 	return &next
 }
 
