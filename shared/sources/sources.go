@@ -5,10 +5,10 @@ package sources
 
 import (
 	"context"
-	"encoding/json"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
