@@ -1,0 +1,356 @@
+package formats
+
+import (
+	"fmt"
+	"net/url"
+	"path"
+	"strconv"
+
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/chatcards/chatcards/shared/strictjson"
+	"github.com/chatcards/chatcards/shared/transcript"
+)
+
+// Chatwoot: the conversation object as GET /api/v1/accounts/{account_id}/
+// conversations/{conversation_id} answers it, with "messages" holding every
+// message as GET …/conversations/{conversation_id}/messages gives them
+// (docs/sources/chatwoot.md has the mapping and its sources).
+
+func init() {
+	register(Format{Name: "chatwoot", Decode: DecodeChatwoot, Detect: detectChatwoot})
+}
+
+type cwConversation struct {
+	ID                  *int64         `json:"id"`
+	AccountID           *int64         `json:"account_id"`
+	InboxID             *int64         `json:"inbox_id"`
+	Status              string         `json:"status"`
+	CreatedAt           jsontext.Value `json:"created_at"`
+	FirstReplyCreatedAt jsontext.Value `json:"first_reply_created_at"`
+	Meta                *struct {
+		Sender  *cwSender `json:"sender"`
+		Channel string    `json:"channel"`
+	} `json:"meta"`
+	Messages []cwMessage `json:"messages"`
+}
+
+type cwSender struct {
+	ID   *int64 `json:"id"`
+	Name string `json:"name"`
+	Type string `json:"type"` // push_event_data: contact, user, agent_bot
+}
+
+type cwMessage struct {
+	Content           *string        `json:"content"`
+	MessageType       jsontext.Value `json:"message_type"`
+	ContentType       string         `json:"content_type"`
+	ContentAttributes jsontext.Value `json:"content_attributes"`
+	CreatedAt         jsontext.Value `json:"created_at"`
+	Private           bool           `json:"private"`
+	SenderType        string         `json:"sender_type"` // Contact, User, AgentBot
+	SenderID          *int64         `json:"sender_id"`
+	Sender            *cwSender      `json:"sender"`
+	Attachments       []struct {
+		DataURL     string `json:"data_url"`
+		ContentType string `json:"content_type"`
+		FileSize    *int64 `json:"file_size"`
+	} `json:"attachments"`
+}
+
+// Chatwoot's message_type enum (app/models/message.rb); the API writes the
+// integer (message_type_before_type_cast), webhooks the name.
+var cwMessageTypes = map[string]int{"incoming": 0, "outgoing": 1, "activity": 2, "template": 3}
+
+// DecodeChatwoot maps one Chatwoot conversation with its messages to transcript v1.
+func DecodeChatwoot(data []byte) (*Decoded, error) {
+	var c cwConversation
+	if err := strictjson.Unmarshal(data, &c); err != nil {
+		return nil, fmt.Errorf("chatwoot: %w", err)
+	}
+	if c.ID == nil {
+		return nil, fmt.Errorf("chatwoot: id: is required")
+	}
+	b := newBuilder("chatwoot", strconv.FormatInt(*c.ID, 10))
+	var contactName string
+	var contactID *int64
+	if c.Meta != nil {
+		if len(c.Meta.Channel) <= 64 {
+			b.t.Channel = c.Meta.Channel
+		}
+		if c.Meta.Sender != nil {
+			contactName, contactID = c.Meta.Sender.Name, c.Meta.Sender.ID
+		}
+	}
+	createdAt, err := cwTime("created_at", c.CreatedAt)
+	if err != nil {
+		return nil, b.wrap(err)
+	}
+	if createdAt != nil {
+		b.add(transcript.Event{At: *createdAt, Type: transcript.EventStarted})
+	}
+	var (
+		botSpoke, agentSpoke, handedOff bool
+		lastActivity, lastAt            *int64
+	)
+	for i, m := range c.Messages {
+		f := "messages[" + strconv.Itoa(i) + "]"
+		at, err := cwTime(f+".created_at", m.CreatedAt)
+		if err != nil {
+			return nil, b.wrap(err)
+		}
+		if at == nil {
+			return nil, b.wrap(fmt.Errorf("%s.created_at: is required", f))
+		}
+		lastAt = at
+		mt, err := cwMessageType(f+".message_type", m.MessageType)
+		if err != nil {
+			return nil, b.wrap(err)
+		}
+		var p string
+		auto := false
+		switch mt {
+		case 2: // activity: assignment, status changes, resolution
+			p, auto = b.system(), true
+			lastActivity = at
+			if botSpoke && !agentSpoke && !handedOff {
+				// The bot hands a conversation over by opening it
+				// (pending → open), which Chatwoot writes as an
+				// activity line after the bot's last words.
+				b.add(transcript.Event{At: *at, Type: transcript.EventHandoff})
+				handedOff = true
+			}
+		case 3: // template: forms and the CSAT survey, sent by Chatwoot
+			p, auto = b.system(), true
+		default:
+			p, err = cwParticipant(b, m, mt, f, contactName, contactID)
+			if err != nil {
+				return nil, b.wrap(err)
+			}
+			switch b.role(p) {
+			case transcript.RoleBot:
+				botSpoke = true
+			case transcript.RoleAgent:
+				if !m.Private {
+					agentSpoke = true
+				}
+			case transcript.RoleSystem:
+				auto = true // outgoing with no sender: auto-replies, campaigns
+			}
+		}
+		if m.Content != nil && *m.Content != "" || len(m.Attachments) == 0 {
+			b.add(transcript.Event{At: *at, Type: transcript.EventMessage, Participant: p, Text: deref(m.Content), Automatic: auto})
+		}
+		for j, a := range m.Attachments {
+			file := &transcript.File{Name: cwFileName(a.DataURL), ContentType: a.ContentType}
+			if a.FileSize != nil {
+				if *a.FileSize < 0 {
+					return nil, b.wrap(fmt.Errorf("%s.attachments[%d].file_size: must not be negative", f, j))
+				}
+				file.Size = *a.FileSize
+			}
+			b.add(transcript.Event{At: *at, Type: transcript.EventAttachment, Participant: p, File: file, Automatic: auto})
+		}
+		if m.ContentType == "input_csat" {
+			if err := cwRating(b, m, *at, f, contactName, contactID); err != nil {
+				return nil, b.wrap(err)
+			}
+		}
+	}
+	if c.Status == "resolved" {
+		// Resolving writes an activity line; without one the last message
+		// is the latest instant the conversation is known to be over by.
+		end := lastActivity
+		if end == nil {
+			end = lastAt
+		}
+		if end == nil {
+			end = createdAt
+		}
+		if end != nil {
+			b.add(transcript.Event{At: *end, Type: transcript.EventEnded})
+		}
+	}
+	t, err := b.finish()
+	if err != nil {
+		return nil, err
+	}
+	d := &Decoded{Transcript: t}
+	first, err := cwTime("first_reply_created_at", c.FirstReplyCreatedAt)
+	if err != nil {
+		return nil, b.wrap(err)
+	}
+	// The API writes first_reply_created_at.to_i: 0 when there is no reply.
+	if first != nil && *first > 0 {
+		d.Figures, err = figures("chatwoot", map[string]jsontext.Value{"created_at": c.CreatedAt, "first_reply_created_at": c.FirstReplyCreatedAt})
+		if err != nil {
+			return nil, err
+		}
+		if createdAt != nil && *first >= *createdAt {
+			ms := *first - *createdAt
+			d.FirstReplyMs = &ms
+		}
+	}
+	return d, nil
+}
+
+func cwParticipant(b *builder, m cwMessage, mt int, f, contactName string, contactID *int64) (string, error) {
+	kind, name := m.SenderType, ""
+	var id *int64 = m.SenderID
+	if m.Sender != nil {
+		name = m.Sender.Name
+		if m.Sender.ID != nil {
+			id = m.Sender.ID
+		}
+		if kind == "" {
+			kind = map[string]string{"contact": "Contact", "user": "User", "agent_bot": "AgentBot"}[m.Sender.Type]
+			if kind == "" && m.Sender.Type != "" {
+				return "", fmt.Errorf("%s.sender.type: %q is not contact, user or agent_bot", f, clipText(m.Sender.Type))
+			}
+		}
+	}
+	if kind == "" {
+		if mt == 0 { // incoming: the conversation's contact
+			kind, id, name = "Contact", contactID, contactName
+		} else {
+			return b.system(), nil
+		}
+	}
+	ref := func(prefix string) string {
+		if id == nil {
+			return prefix
+		}
+		return prefix + ":" + strconv.FormatInt(*id, 10)
+	}
+	switch kind {
+	case "Contact":
+		if name == "" {
+			name = contactName
+		}
+		return b.participant(ref("contact"), transcript.RoleCustomer, name, ""), nil
+	case "User":
+		person := ref("user")
+		if m.Private {
+			// Private notes are never shown to the contact: the
+			// agent writing them is a coach line of the same person.
+			p := b.participant(person+":private", transcript.RoleAgent, name, person)
+			b.coach(p)
+			return p, nil
+		}
+		return b.participant(person, transcript.RoleAgent, name, person), nil
+	case "AgentBot", "Captain::Assistant":
+		return b.participant(ref("agent_bot"), transcript.RoleBot, name, ""), nil
+	}
+	return "", fmt.Errorf("%s.sender_type: %q is not Contact, User or AgentBot", f, clipText(kind))
+}
+
+func cwRating(b *builder, m cwMessage, at int64, f, contactName string, contactID *int64) error {
+	if len(m.ContentAttributes) == 0 || m.ContentAttributes.Kind() != '{' {
+		return nil
+	}
+	var ca struct {
+		SubmittedValues *struct {
+			CsatSurveyResponse *struct {
+				Rating          *int    `json:"rating"`
+				FeedbackMessage *string `json:"feedback_message"`
+			} `json:"csat_survey_response"`
+		} `json:"submitted_values"`
+	}
+	if err := strictjson.Unmarshal(m.ContentAttributes, &ca); err != nil {
+		return fmt.Errorf("%s.content_attributes: %w", f, err)
+	}
+	if ca.SubmittedValues == nil || ca.SubmittedValues.CsatSurveyResponse == nil || ca.SubmittedValues.CsatSurveyResponse.Rating == nil {
+		return nil // sent, not answered
+	}
+	r := ca.SubmittedValues.CsatSurveyResponse
+	if *r.Rating < 1 || *r.Rating > 5 {
+		return fmt.Errorf("%s.content_attributes.submitted_values.csat_survey_response.rating: %d is not 1 to 5", f, *r.Rating)
+	}
+	name, ref := contactName, "contact"
+	if contactID != nil {
+		ref += ":" + strconv.FormatInt(*contactID, 10)
+	}
+	p := b.first(transcript.RoleCustomer)
+	if p == "" {
+		p = b.participant(ref, transcript.RoleCustomer, name, "")
+	}
+	b.add(transcript.Event{At: at, Type: transcript.EventRating, Participant: p, Score: *r.Rating, Comment: deref(r.FeedbackMessage)})
+	return nil
+}
+
+// cwTime reads a Chatwoot time: Unix seconds as the API writes them
+// (created_at.to_i), or an RFC 3339 string as webhooks do. Absent or null: nil.
+func cwTime(field string, v jsontext.Value) (*int64, error) {
+	if len(v) == 0 || v.Kind() == 'n' {
+		return nil, nil
+	}
+	switch v.Kind() {
+	case '0':
+		s, err := strconv.ParseFloat(string(v), 64)
+		if err != nil || s < -62135596800 || s > 253402300799 {
+			return nil, fmt.Errorf("%s: %s is not a Unix time in seconds", field, clipText(string(v)))
+		}
+		ms := int64(s * 1000)
+		return &ms, nil
+	case '"':
+		var s string
+		if err := strictjson.Unmarshal(v, &s); err != nil {
+			return nil, fmt.Errorf("%s: %w", field, err)
+		}
+		ms, err := parseRFC3339(field, s)
+		if err != nil {
+			return nil, err
+		}
+		return &ms, nil
+	}
+	return nil, fmt.Errorf("%s: must be a number or a string", field)
+}
+
+func cwMessageType(field string, v jsontext.Value) (int, error) {
+	switch v.Kind() {
+	case '0':
+		n, err := strconv.Atoi(string(v))
+		if err == nil && n >= 0 && n <= 3 {
+			return n, nil
+		}
+	case '"':
+		var s string
+		if strictjson.Unmarshal(v, &s) == nil {
+			if n, ok := cwMessageTypes[s]; ok {
+				return n, nil
+			}
+		}
+	case 0:
+		return 0, fmt.Errorf("%s: is required", field)
+	}
+	return 0, fmt.Errorf("%s: %s is not incoming, outgoing, activity or template (0–3)", field, clipText(string(v)))
+}
+
+// cwFileName is the last path segment of the file's URL: Chatwoot's
+// attachment JSON has no file name of its own.
+func cwFileName(dataURL string) string {
+	u, err := url.Parse(dataURL)
+	if err != nil || u.Path == "" {
+		return ""
+	}
+	base := path.Base(u.Path)
+	if base == "/" || base == "." {
+		return ""
+	}
+	return base
+}
+
+func detectChatwoot(data []byte) bool {
+	var probe struct {
+		Messages  jsontext.Value `json:"messages"`
+		InboxID   jsontext.Value `json:"inbox_id"`
+		AccountID jsontext.Value `json:"account_id"`
+		History   jsontext.Value `json:"history"`
+		Room      jsontext.Value `json:"room"`
+	}
+	if strictjson.Unmarshal(data, &probe) != nil {
+		return false
+	}
+	return probe.Messages.Kind() == '[' && (len(probe.InboxID) > 0 || len(probe.AccountID) > 0) &&
+		len(probe.History) == 0 && len(probe.Room) == 0
+}
