@@ -92,6 +92,7 @@ func DecodeChatwoot(data []byte) (*Decoded, error) {
 	var (
 		botSpoke, agentSpoke, handedOff bool
 		lastActivity, lastAt            *int64
+		endIdx                          = -1 // where the end goes: after the last activity line
 	)
 	for i, m := range c.Messages {
 		f := "messages[" + strconv.Itoa(i) + "]"
@@ -151,6 +152,9 @@ func DecodeChatwoot(data []byte) (*Decoded, error) {
 			}
 			b.add(transcript.Event{At: *at, Type: transcript.EventAttachment, Participant: p, File: file, Automatic: auto})
 		}
+		if mt == 2 {
+			endIdx = len(b.t.Events)
+		}
 		if m.ContentType == "input_csat" {
 			if err := cwRating(b, m, *at, f, contactName, contactID); err != nil {
 				return nil, b.wrap(err)
@@ -168,7 +172,14 @@ func DecodeChatwoot(data []byte) (*Decoded, error) {
 			end = createdAt
 		}
 		if end != nil {
-			b.add(transcript.Event{At: *end, Type: transcript.EventEnded})
+			e := transcript.Event{At: *end, Type: transcript.EventEnded}
+			if lastActivity != nil && endIdx >= 0 {
+				// Right after the resolution line: the CSAT survey
+				// Chatwoot sends at the same second comes after the end.
+				b.t.Events = append(b.t.Events[:endIdx], append([]transcript.Event{e}, b.t.Events[endIdx:]...)...)
+			} else {
+				b.add(e)
+			}
 		}
 	}
 	t, err := b.finish()

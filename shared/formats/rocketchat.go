@@ -342,11 +342,14 @@ func rcTime(field string, v jsontext.Value) (*int64, error) {
 
 func detectRocketChat(data []byte) bool {
 	var probe struct {
-		Room     jsontext.Value `json:"room"`
+		Room *struct {
+			ID *string `json:"_id"`
+			T  *string `json:"t"`
+		} `json:"room"`
 		Messages jsontext.Value `json:"messages"`
 	}
-	if strictjson.Unmarshal(data, &probe) != nil {
+	if strictjson.Unmarshal(data, &probe) != nil || probe.Room == nil || probe.Room.ID == nil {
 		return false
 	}
-	return probe.Room.Kind() == '{' && probe.Messages.Kind() == '['
+	return (probe.Room.T == nil || *probe.Room.T == "l") && probe.Messages.Kind() == '['
 }

@@ -141,11 +141,13 @@ func DecodeZendesk(data []byte) (*Decoded, error) {
 			}
 			b.add(transcript.Event{At: at, Type: transcript.EventMessage, Participant: p, Text: deref(it.Msg), Automatic: auto})
 		case "chat.file":
-			if it.Attachment == nil {
-				return nil, b.wrap(fmt.Errorf("%s.attachment: is required for chat.file", f))
+			// A file the platform does not describe is still a file
+			// (transcript rule 7: name and type may be "", size 0).
+			file := &transcript.File{}
+			if it.Attachment != nil {
+				file.Name, file.ContentType = deref(it.Attachment.Name), deref(it.Attachment.MimeType)
 			}
-			file := &transcript.File{Name: deref(it.Attachment.Name), ContentType: deref(it.Attachment.MimeType)}
-			if it.Attachment.Size != nil {
+			if it.Attachment != nil && it.Attachment.Size != nil {
 				if *it.Attachment.Size < 0 {
 					return nil, b.wrap(fmt.Errorf("%s.attachment.size: must not be negative", f))
 				}
