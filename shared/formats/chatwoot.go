@@ -58,6 +58,73 @@ type cwMessage struct {
 	} `json:"attachments"`
 }
 
+// The sender's push_event_data "type" and the message's sender_type
+// (a polymorphic class name) for the same kinds of sender.
+var cwSenderKinds = map[string]string{"contact": "Contact", "user": "User", "agent_bot": "AgentBot", "captain_assistant": "Captain::Assistant"}
+
+// cwBotSpeaks reports whether any message comes from a bot (an agent bot or
+// Captain): such a conversation reaches the agents only by the bot's handoff.
+func cwBotSpeaks(ms []cwMessage) bool {
+	for _, m := range ms {
+		kind := m.SenderType
+		if kind == "" && m.Sender != nil {
+			kind = cwSenderKinds[m.Sender.Type]
+		}
+		if kind == "AgentBot" || kind == "Captain::Assistant" {
+			return true
+		}
+	}
+	return false
+}
+
+// cwBotHandoff finds the activity line that hands a bot's conversation to
+// the agents, -1 for none. The bot hands over by opening the conversation
+// (pending → open), which Chatwoot writes as an activity line: the first
+// activity after the bot's first message and before the first public agent
+// message. The text of activity lines is localised, so it is not read; a
+// resolved conversation no agent answered ends with its resolution line,
+// which is not a handoff.
+func cwBotHandoff(ms []cwMessage, status string) int {
+	kind := func(m cwMessage) string {
+		if m.SenderType != "" {
+			return m.SenderType
+		}
+		if m.Sender != nil {
+			return cwSenderKinds[m.Sender.Type]
+		}
+		return ""
+	}
+	isActivity := func(m cwMessage) bool {
+		mt, err := cwMessageType("", m.MessageType)
+		return err == nil && mt == 2
+	}
+	botAt, agentAt, lastActivity := -1, len(ms), -1
+	for i, m := range ms {
+		switch k := kind(m); {
+		case (k == "AgentBot" || k == "Captain::Assistant") && botAt < 0:
+			botAt = i
+		case k == "User" && !m.Private && agentAt == len(ms):
+			agentAt = i
+		}
+		if isActivity(m) {
+			lastActivity = i
+		}
+	}
+	if botAt < 0 {
+		return -1
+	}
+	for i := botAt + 1; i < agentAt; i++ {
+		if !isActivity(ms[i]) {
+			continue
+		}
+		if agentAt == len(ms) && status == "resolved" && i == lastActivity {
+			return -1
+		}
+		return i
+	}
+	return -1
+}
+
 // Chatwoot's message_type enum (app/models/message.rb); the API writes the
 // integer (message_type_before_type_cast), webhooks the name.
 var cwMessageTypes = map[string]int{"incoming": 0, "outgoing": 1, "activity": 2, "template": 3}
@@ -90,9 +157,11 @@ func DecodeChatwoot(data []byte) (*Decoded, error) {
 		b.add(transcript.Event{At: *createdAt, Type: transcript.EventStarted})
 	}
 	var (
-		botSpoke, agentSpoke, handedOff bool
-		lastActivity, lastAt            *int64
-		endIdx                          = -1 // where the end goes: after the last activity line
+		agentSpoke, handedOff bool
+		lastActivity, lastAt  *int64
+		endIdx                = -1 // where the end goes: after the last activity line
+		withBot               = cwBotSpeaks(c.Messages)
+		handoffIdx            = cwBotHandoff(c.Messages, c.Status)
 	)
 	for i, m := range c.Messages {
 		f := "messages[" + strconv.Itoa(i) + "]"
@@ -114,10 +183,7 @@ func DecodeChatwoot(data []byte) (*Decoded, error) {
 		case 2: // activity: assignment, status changes, resolution
 			p, auto = b.system(), true
 			lastActivity = at
-			if botSpoke && !agentSpoke && !handedOff {
-				// The bot hands a conversation over by opening it
-				// (pending → open), which Chatwoot writes as an
-				// activity line after the bot's last words.
+			if i == handoffIdx {
 				b.add(transcript.Event{At: *at, Type: transcript.EventHandoff})
 				handedOff = true
 			}
@@ -128,9 +194,13 @@ func DecodeChatwoot(data []byte) (*Decoded, error) {
 			if err != nil {
 				return nil, b.wrap(err)
 			}
+			if mt == 0 && !withBot && !agentSpoke && !handedOff && b.role(p) == transcript.RoleCustomer {
+				// No bot in this conversation: it sits in the agents'
+				// queue from the contact's first message.
+				b.add(transcript.Event{At: *at, Type: transcript.EventHandoff})
+				handedOff = true
+			}
 			switch b.role(p) {
-			case transcript.RoleBot:
-				botSpoke = true
 			case transcript.RoleAgent:
 				if !m.Private {
 					agentSpoke = true
@@ -214,9 +284,9 @@ func cwParticipant(b *builder, m cwMessage, mt int, f, contactName string, conta
 			id = m.Sender.ID
 		}
 		if kind == "" {
-			kind = map[string]string{"contact": "Contact", "user": "User", "agent_bot": "AgentBot"}[m.Sender.Type]
+			kind = cwSenderKinds[m.Sender.Type]
 			if kind == "" && m.Sender.Type != "" {
-				return "", fmt.Errorf("%s.sender.type: %q is not contact, user or agent_bot", f, clipText(m.Sender.Type))
+				return "", fmt.Errorf("%s.sender.type: %q is not contact, user, agent_bot or captain_assistant", f, clipText(m.Sender.Type))
 			}
 		}
 	}
@@ -249,10 +319,12 @@ func cwParticipant(b *builder, m cwMessage, mt int, f, contactName string, conta
 			return p, nil
 		}
 		return b.participant(person, transcript.RoleAgent, name, person), nil
-	case "AgentBot", "Captain::Assistant":
+	case "AgentBot":
 		return b.participant(ref("agent_bot"), transcript.RoleBot, name, ""), nil
+	case "Captain::Assistant":
+		return b.participant(ref("captain_assistant"), transcript.RoleBot, name, ""), nil
 	}
-	return "", fmt.Errorf("%s.sender_type: %q is not Contact, User or AgentBot", f, clipText(kind))
+	return "", fmt.Errorf("%s.sender_type: %q is not Contact, User, AgentBot or Captain::Assistant", f, clipText(kind))
 }
 
 func cwRating(b *builder, m cwMessage, at int64, f, contactName string, contactID *int64) error {

@@ -156,6 +156,7 @@ func DecodeRocketChat(data []byte) (*Decoded, error) {
 		started = true
 	}
 	var closeMsgAt *int64
+	handedOff, agentSeen := false, false
 	for i, m := range in.Messages {
 		f := "messages[" + strconv.Itoa(i) + "]"
 		at, err := rcTime(f+".ts", m.TS)
@@ -175,6 +176,15 @@ func DecodeRocketChat(data []byte) (*Decoded, error) {
 			if len(files) == 0 && m.File != nil {
 				files = []rcFileInfo{*m.File}
 			}
+			if len(bots) == 0 && !handedOff && !agentSeen && b.role(p) == transcript.RoleCustomer {
+				// No bot in this room: the visitor's first message is
+				// the livechat request that queues it for the agents.
+				b.add(transcript.Event{At: *at, Type: transcript.EventHandoff})
+				handedOff = true
+			}
+			if b.role(p) == transcript.RoleAgent {
+				agentSeen = true
+			}
 			if deref(m.Msg) != "" || len(files) == 0 {
 				b.add(transcript.Event{At: *at, Type: transcript.EventMessage, Participant: p, Text: deref(m.Msg)})
 			}
@@ -192,6 +202,9 @@ func DecodeRocketChat(data []byte) (*Decoded, error) {
 			p, err := who(m.U, m.Token, f)
 			if err != nil {
 				return nil, b.wrap(err)
+			}
+			if b.role(p) == transcript.RoleAgent {
+				agentSeen = true
 			}
 			b.add(transcript.Event{At: *at, Type: transcript.EventJoined, Participant: p})
 		case "ul":
@@ -211,6 +224,7 @@ func DecodeRocketChat(data []byte) (*Decoded, error) {
 			// second agent's uj and the first one's ul.
 			if m.U != nil && bots[m.U.ID] {
 				b.add(transcript.Event{At: *at, Type: transcript.EventHandoff})
+				handedOff = true
 			}
 		case "livechat_navigation_history":
 			if m.Navigation == nil || m.Navigation.Page == nil || m.Navigation.Page.Location == nil || m.Navigation.Page.Location.Href == "" {

@@ -93,7 +93,7 @@ func DecodeZendesk(data []byte) (*Decoded, error) {
 		lastLeave   string // participant of the last chat.memberleave
 		lastLeaveAt int64
 		ratedAt     int64 = -1
-		handedOff   bool
+		handedOff   bool  // the chat request, or an agent was there first
 		lastAt      int64 = math.MinInt64
 	)
 	for i, it := range c.History {
@@ -130,6 +130,11 @@ func DecodeZendesk(data []byte) (*Decoded, error) {
 			person = visitorPerson
 		}
 		p := b.participant(id, role, name, person)
+		if role == transcript.RoleAgent {
+			// An agent who is there before the visitor writes
+			// started the chat: nobody asked for one.
+			handedOff = true
+		}
 		auto := role == transcript.RoleBot || it.Type == "chat.triggermsg"
 		switch it.Type {
 		case "chat.msg", "chat.triggermsg":
