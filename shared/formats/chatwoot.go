@@ -2,6 +2,7 @@ package formats
 
 import (
 	"fmt"
+	"math/big"
 	"net/url"
 	"path"
 	"strconv"
@@ -369,11 +370,18 @@ func cwTime(field string, v jsontext.Value) (*int64, error) {
 	}
 	switch v.Kind() {
 	case '0':
-		s, err := strconv.ParseFloat(string(v), 64)
-		if err != nil || s < -62135596800 || s > 253402300799 {
+		// Exact decimal arithmetic: updated_at-style values such as
+		// 1795165470.512 must give …512 ms, not a float's …511.
+		r, ok := new(big.Rat).SetString(string(v))
+		if !ok || r.Cmp(big.NewRat(-62135596800, 1)) < 0 || r.Cmp(big.NewRat(253402300799, 1)) > 0 {
 			return nil, fmt.Errorf("%s: %s is not a Unix time in seconds", field, clipText(string(v)))
 		}
-		ms := int64(s * 1000)
+		r.Mul(r, big.NewRat(1000, 1))
+		q := new(big.Int).Quo(r.Num(), r.Denom()) // toward zero
+		if r.Sign() < 0 && !r.IsInt() {
+			q.Sub(q, big.NewInt(1)) // cut toward the past
+		}
+		ms := q.Int64()
 		return &ms, nil
 	case '"':
 		var s string

@@ -96,3 +96,51 @@ func TestPlatformVariants(t *testing.T) {
 		})
 	}
 }
+
+// Times, figures and system users read exactly.
+func TestPlatformDetails(t *testing.T) {
+	t.Run("chatwoot fractional seconds are cut, exactly", func(t *testing.T) {
+		for lit, want := range map[string]int64{"1795165470.512": 1795165470512, "1795165470.5129": 1795165470512, "1795165470": 1795165470000, "-0.0015": -2, "1.795165470512e9": 1795165470512} {
+			d, err := formats.DecodeChatwoot([]byte(`{"id":1,"created_at":` + lit + `,"messages":[]}`))
+			if err != nil {
+				t.Fatalf("%s: %v", lit, err)
+			}
+			if e := find(d.Transcript, transcript.EventStarted); e == nil || e.At != want {
+				t.Errorf("created_at %s: started at %v, want %d", lit, e, want)
+			}
+		}
+	})
+	t.Run("figures keep the platform's text", func(t *testing.T) {
+		d, err := formats.DecodeRocketChat([]byte(`{"room":{"_id":"r1","metrics":{"response":{ "note" : "a<b&c", "ft": 2.0001 }}},"messages":[]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := `{"metrics":{"response":{"note":"a<b&c","ft":2.0001}},"platform":"rocketchat"}`; string(d.Figures) != want {
+			t.Errorf("figures %s, want %s", d.Figures, want)
+		}
+		if d.FirstReplyMs == nil || *d.FirstReplyMs != 2000 {
+			t.Errorf("FirstReplyMs %v, want 2000", d.FirstReplyMs)
+		}
+	})
+	t.Run("rocket.cat is the system", func(t *testing.T) {
+		d, err := formats.DecodeRocketChat([]byte(`{"room":{"_id":"r1"},"messages":[{"msg":"Chat started","ts":"2026-11-20T09:00:00Z","u":{"_id":"rocket.cat","username":"rocket.cat"}}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := find(d.Transcript, transcript.EventMessage)
+		if m == nil || role(d.Transcript, m.Participant) != transcript.RoleSystem || !m.Automatic {
+			t.Errorf("rocket.cat line = %+v, want an automatic system line", m)
+		}
+	})
+	t.Run("zendesk agent_id as string or number", func(t *testing.T) {
+		for _, id := range []string{`"361001"`, `361001`} {
+			d, err := formats.DecodeZendesk([]byte(`{"id":"1","history":[{"type":"chat.msg","sender_type":"Agent","agent_id":` + id + `,"timestamp":"2026-11-20T09:00:00Z","msg":"hi"}]}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if role(d.Transcript, "agent:361001") != transcript.RoleAgent {
+				t.Errorf("agent_id %s: participants %+v", id, d.Transcript.Participants)
+			}
+		}
+	})
+}

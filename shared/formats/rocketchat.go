@@ -1,7 +1,6 @@
 package formats
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -130,9 +129,17 @@ func DecodeRocketChat(data []byte) (*Decoded, error) {
 	who := func(u *rcUser, token, f string) (string, error) {
 		if u == nil || u.ID == "" {
 			if token != "" {
-				return b.participant("visitor", transcript.RoleCustomer, visitorName, visitorID), nil
+				id := visitorID
+				if id == "" {
+					id = "visitor"
+				}
+				return b.participant(id, transcript.RoleCustomer, visitorName, ""), nil
 			}
 			return "", fmt.Errorf("%s.u._id: is required", f)
+		}
+		if u.ID == "rocket.cat" && token == "" {
+			// Rocket.Chat's own system user.
+			return b.system(), nil
 		}
 		name := u.Name
 		if name == "" {
@@ -145,6 +152,17 @@ func DecodeRocketChat(data []byte) (*Decoded, error) {
 			return b.participant(u.ID, transcript.RoleBot, name, ""), nil
 		}
 		return b.participant(u.ID, transcript.RoleAgent, name, ""), nil
+	}
+	// visitor is the room's customer, also when they never wrote.
+	visitor := func() string {
+		if p := b.first(transcript.RoleCustomer); p != "" {
+			return p
+		}
+		id := visitorID
+		if id == "" {
+			id = "visitor"
+		}
+		return b.participant(id, transcript.RoleCustomer, visitorName, "")
 	}
 	roomTS, err := rcTime("room.ts", r.TS)
 	if err != nil {
@@ -186,7 +204,7 @@ func DecodeRocketChat(data []byte) (*Decoded, error) {
 				agentSeen = true
 			}
 			if deref(m.Msg) != "" || len(files) == 0 {
-				b.add(transcript.Event{At: *at, Type: transcript.EventMessage, Participant: p, Text: deref(m.Msg)})
+				b.add(transcript.Event{At: *at, Type: transcript.EventMessage, Participant: p, Text: deref(m.Msg), Automatic: b.role(p) == transcript.RoleSystem})
 			}
 			for j, fi := range files {
 				file := &transcript.File{Name: deref(fi.Name), ContentType: deref(fi.Type)}
@@ -196,7 +214,7 @@ func DecodeRocketChat(data []byte) (*Decoded, error) {
 					}
 					file.Size = *fi.Size
 				}
-				b.add(transcript.Event{At: *at, Type: transcript.EventAttachment, Participant: p, File: file})
+				b.add(transcript.Event{At: *at, Type: transcript.EventAttachment, Participant: p, File: file, Automatic: b.role(p) == transcript.RoleSystem})
 			}
 		case "uj":
 			p, err := who(m.U, m.Token, f)
@@ -251,7 +269,7 @@ func DecodeRocketChat(data []byte) (*Decoded, error) {
 		e := transcript.Event{At: *closedAt, Type: transcript.EventEnded}
 		switch r.Closer {
 		case "visitor":
-			e.Participant = b.customer(visitorName, visitorID)
+			e.Participant = visitor()
 			e.Reason = "quit"
 		case "user", "bot":
 			if r.ClosedBy != nil && r.ClosedBy.ID != "" {
@@ -278,7 +296,7 @@ func DecodeRocketChat(data []byte) (*Decoded, error) {
 			at = &b.t.Events[len(b.t.Events)-1].At
 		}
 		if at != nil {
-			b.add(transcript.Event{At: *at, Type: transcript.EventRating, Participant: b.customer(visitorName, visitorID), Score: score, Comment: deref(sf.AdditionalFeedback)})
+			b.add(transcript.Event{At: *at, Type: transcript.EventRating, Participant: visitor(), Score: score, Comment: deref(sf.AdditionalFeedback)})
 		}
 	}
 	t, err := b.finish()
@@ -295,13 +313,9 @@ func DecodeRocketChat(data []byte) (*Decoded, error) {
 			metrics["reaction"] = r.Metrics.Reaction
 		}
 		if len(metrics) > 0 {
-			nested := map[string]json.RawMessage{}
-			for k, v := range metrics {
-				nested[k] = json.RawMessage(v)
-			}
-			raw, err := json.Marshal(nested)
+			raw, err := rawObject(metrics)
 			if err != nil {
-				return nil, b.wrap(err)
+				return nil, b.wrap(fmt.Errorf("room.metrics: %w", err))
 			}
 			if d.Figures, err = figures("rocketchat", map[string]jsontext.Value{"metrics": raw}); err != nil {
 				return nil, err

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -268,8 +269,19 @@ func zdSender(it zdItem, f string) (string, transcript.Role, error) {
 	case "Trigger":
 		return "agent:trigger", transcript.RoleBot, nil
 	case "Agent":
-		id := strings.Trim(string(it.AgentID), `"`)
-		if id == "" || id == "null" {
+		id := ""
+		switch it.AgentID.Kind() {
+		case '"':
+			if err := strictjson.Unmarshal(it.AgentID, &id); err != nil {
+				return "", 0, fmt.Errorf("%s.agent_id: %w", f, err)
+			}
+		case '0':
+			id = string(it.AgentID)
+		case 'n', 0:
+		default:
+			return "", 0, fmt.Errorf("%s.agent_id: must be a number or a string", f)
+		}
+		if id == "" {
 			id = it.Name
 		}
 		if id == "" {
@@ -371,25 +383,52 @@ func (b *builder) finish() (*transcript.Transcript, error) {
 }
 
 // figures builds the card's platformFigures: the platform's own values,
-// unchanged, beside "platform": name.
+// unchanged, beside "platform": name; nil when it sent none of them.
 func figures(platform string, fields map[string]jsontext.Value) (json.RawMessage, error) {
-	m := map[string]json.RawMessage{}
+	kept := map[string]jsontext.Value{}
 	for k, v := range fields {
-		if len(v) == 0 || v.Kind() == 'n' {
-			continue
+		if len(v) > 0 && v.Kind() != 'n' {
+			kept[k] = v
 		}
-		m[k] = json.RawMessage(v)
 	}
-	if len(m) == 0 {
+	if len(kept) == 0 {
 		return nil, nil
 	}
-	p, _ := json.Marshal(platform)
-	m["platform"] = p
-	out, err := json.Marshal(m) // sorted keys, compact
+	kept["platform"] = jsontext.Value(strconv.Quote(platform))
+	out, err := rawObject(kept)
 	if err != nil {
 		return nil, fmt.Errorf("%s: figures: %w", platform, err)
 	}
-	return out, nil
+	return json.RawMessage(out), nil
+}
+
+// rawObject writes a JSON object of raw values, keys sorted, by hand: the
+// platform's values stay byte for byte what it sent, only compacted
+// (encoding/json would also escape <, > and &).
+func rawObject(fields map[string]jsontext.Value) (jsontext.Value, error) {
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := []byte{'{'}
+	for i, k := range keys {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		name, err := jsontext.AppendQuote(out, k)
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", k, err)
+		}
+		out = append(name, ':')
+		v := append(jsontext.Value(nil), fields[k]...)
+		if err := v.Compact(); err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+		out = append(out, v...)
+	}
+	out = append(out, '}')
+	return jsontext.Value(out), nil
 }
 
 // secondsToMs converts a platform's seconds figure to whole milliseconds
