@@ -221,6 +221,17 @@ func TestPlatformDetect(t *testing.T) {
 			t.Errorf("Detect(%s) = %q, %v; want v1", fx.twin, name, err)
 		}
 	}
+	// No platform claims transcript v1 or Amazon Connect files.
+	others, err := filepath.Glob("../transcript/testdata/*.json")
+	if err != nil || len(others) == 0 {
+		t.Fatalf("transcript testdata: %v %v", others, err)
+	}
+	for _, f := range others {
+		name, err := formats.Detect(readFile(t, f))
+		if err != nil || (name != "v1" && name != "connect") {
+			t.Errorf("Detect(%s) = %q, %v; want v1 or connect", filepath.Base(f), name, err)
+		}
+	}
 	for _, doc := range []string{`{}`, `[]`, `{"history":[],"type":"offline_msg"}`, `{"messages":[]}`, `{"room":[],"messages":[]}`,
 		`{"Room":{},"messages":[]}`, `{"type":"chat","history":{}}`, `{"messages":[],"inbox_id":1,"room":{}}`} {
 		for _, name := range []string{"zendesk", "chatwoot", "rocketchat"} {
