@@ -37,6 +37,15 @@ func TestPlatformVariants(t *testing.T) {
 			 {"type":"chat.msg","nick":"visitor","name":"Jane","timestamp":"2026-11-20T09:00:20Z","msg":"yes"}],
 			"response_time":{"first":null,"avg":null,"max":null}}`,
 			want{active: true, figures: true, roles: map[string]transcript.Role{"agent:361001": transcript.RoleAgent, "visitor": transcript.RoleCustomer}}},
+		{"zendesk agent left, visitor wrote on, chat timed out", "zendesk", `{"id":"2611.1.C","type":"chat","end_timestamp":"2026-11-20T09:30:00Z",
+			"history":[
+			 {"type":"chat.msg","nick":"visitor","timestamp":"2026-11-20T09:00:00Z","msg":"hi"},
+			 {"type":"chat.memberjoin","nick":"agent:7","name":"Ann","timestamp":"2026-11-20T09:00:10Z"},
+			 {"type":"chat.msg","nick":"agent:7","name":"Ann","timestamp":"2026-11-20T09:00:20Z","msg":"hello"},
+			 {"type":"chat.memberleave","nick":"agent:7","name":"Ann","timestamp":"2026-11-20T09:01:00Z"},
+			 {"type":"chat.msg","nick":"visitor","timestamp":"2026-11-20T09:02:00Z","msg":"wait, one more thing"},
+			 {"type":"chat.triggermsg","timestamp":"2026-11-20T09:02:01Z","msg":"All agents are busy."}]}`,
+			want{handoffs: 1, ended: 1, roles: map[string]transcript.Role{"agent:7": transcript.RoleAgent, "agent:trigger": transcript.RoleBot}}},
 		{"chatwoot without a bot, as webhooks write it, still open", "chatwoot", `{"id":12,"inbox_id":1,"account_id":1,"status":"open","created_at":"2026-11-20T09:00:00Z","first_reply_created_at":0,
 			"messages":[
 			 {"message_type":"incoming","content":"hi","created_at":"2026-11-20T09:00:02Z","sender_type":"Contact","sender_id":5},

@@ -93,9 +93,10 @@ func DecodeZendesk(data []byte) (*Decoded, error) {
 	var (
 		lastLeave   string // participant of the last chat.memberleave
 		lastLeaveAt int64
-		ratedAt     int64 = -1
-		handedOff   bool  // the chat request, or an agent was there first
-		lastAt      int64 = math.MinInt64
+		lastLineAt  = int64(math.MinInt64) // the last chat line of anyone
+		ratedAt     *int64
+		handedOff   bool // the chat request, or an agent was there first
+		lastAt      = int64(math.MinInt64)
 	)
 	for i, it := range c.History {
 		f := "history[" + strconv.Itoa(i) + "]"
@@ -111,13 +112,16 @@ func DecodeZendesk(data []byte) (*Decoded, error) {
 		case "chat.rating", "chat.comment":
 			// The chat object's rating and comment are the final answer;
 			// the history only tells when it was given.
-			ratedAt = at
+			ratedAt = &at
 			continue
 		case "chat.msg", "chat.triggermsg", "chat.file", "chat.memberjoin", "chat.memberleave":
 		default:
 			// chat.request.rating, chat.wait_queue, department
 			// transfers and anything newer carry nothing of the model.
 			continue
+		}
+		if it.Type == "chat.triggermsg" && it.Nick == "" && it.SenderType == "" {
+			it.Nick = "agent:trigger" // a trigger line names no sender
 		}
 		id, role, err := zdSender(it, f)
 		if err != nil {
@@ -146,6 +150,7 @@ func DecodeZendesk(data []byte) (*Decoded, error) {
 				handedOff = true
 			}
 			b.add(transcript.Event{At: at, Type: transcript.EventMessage, Participant: p, Text: deref(it.Msg), Automatic: auto})
+			lastLineAt = max(lastLineAt, at)
 		case "chat.file":
 			// A file the platform does not describe is still a file
 			// (transcript rule 7: name and type may be "", size 0).
@@ -164,6 +169,7 @@ func DecodeZendesk(data []byte) (*Decoded, error) {
 				handedOff = true
 			}
 			b.add(transcript.Event{At: at, Type: transcript.EventAttachment, Participant: p, File: file, Automatic: auto})
+			lastLineAt = max(lastLineAt, at)
 		case "chat.memberjoin":
 			b.add(transcript.Event{At: at, Type: transcript.EventJoined, Participant: p})
 		case "chat.memberleave":
@@ -203,8 +209,9 @@ func DecodeZendesk(data []byte) (*Decoded, error) {
 	}
 	if endAt != math.MinInt64 {
 		e := transcript.Event{At: endAt, Type: transcript.EventEnded}
-		// Whoever left last (at or before the end) closed the chat.
-		if lastLeave != "" && lastLeaveAt <= endAt {
+		// Whoever left last, after every chat line and not after the
+		// end, closed the chat; a leave followed by more talk did not.
+		if lastLeave != "" && lastLeaveAt <= endAt && lastLeaveAt >= lastLineAt {
 			e.Participant = lastLeave
 			if b.role(lastLeave) == transcript.RoleCustomer {
 				e.Reason = "quit"
@@ -219,9 +226,9 @@ func DecodeZendesk(data []byte) (*Decoded, error) {
 		if err != nil {
 			return nil, b.wrap(err)
 		}
-		at := ratedAt
-		if at < 0 {
-			at = anchor
+		at := anchor
+		if ratedAt != nil {
+			at = *ratedAt
 		}
 		if at != math.MinInt64 {
 			b.add(transcript.Event{At: at, Type: transcript.EventRating, Participant: b.customer(visitorName, visitorPerson), Score: score, Comment: deref(c.Comment)})
