@@ -71,7 +71,7 @@ func cwBotSpeaks(ms []cwMessage) bool {
 		if kind == "" && m.Sender != nil {
 			kind = cwSenderKinds[m.Sender.Type]
 		}
-		if kind == "AgentBot" || kind == "Captain::Assistant" {
+		if (kind == "AgentBot" || kind == "Captain::Assistant") && !m.Private {
 			return true
 		}
 	}
@@ -102,7 +102,7 @@ func cwBotHandoff(ms []cwMessage, status string) int {
 	botAt, agentAt, lastActivity := -1, len(ms), -1
 	for i, m := range ms {
 		switch k := kind(m); {
-		case (k == "AgentBot" || k == "Captain::Assistant") && botAt < 0:
+		case (k == "AgentBot" || k == "Captain::Assistant") && !m.Private && botAt < 0:
 			botAt = i
 		case k == "User" && !m.Private && agentAt == len(ms):
 			agentAt = i
@@ -124,6 +124,14 @@ func cwBotHandoff(ms []cwMessage, status string) int {
 		return i
 	}
 	return -1
+}
+
+// cwFromUser reports whether an agent (a Chatwoot user) sent the message.
+func cwFromUser(m cwMessage) bool {
+	if m.SenderType != "" {
+		return m.SenderType == "User"
+	}
+	return m.Sender != nil && m.Sender.Type == "user"
 }
 
 // Chatwoot's message_type enum (app/models/message.rb); the API writes the
@@ -191,6 +199,12 @@ func DecodeChatwoot(data []byte) (*Decoded, error) {
 		case 3: // template: forms and the CSAT survey, sent by Chatwoot
 			p, auto = b.system(), true
 		default:
+			if m.Private && !cwFromUser(m) {
+				// A private line that is not an agent's note (a
+				// Captain draft): the contact never saw it and no
+				// agent wrote it, so it is no line of the chat.
+				continue
+			}
 			p, err = cwParticipant(b, m, mt, f, contactName, contactID)
 			if err != nil {
 				return nil, b.wrap(err)

@@ -1,6 +1,7 @@
 package formats_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/chatcards/chatcards/shared/formats"
@@ -55,6 +56,7 @@ func TestPlatformVariants(t *testing.T) {
 		{"chatwoot bot only, resolved by the bot", "chatwoot", `{"id":13,"inbox_id":1,"status":"resolved","created_at":1795165200,
 			"messages":[
 			 {"message_type":0,"content":"opening hours?","created_at":1795165201,"sender":{"id":5,"name":"Jo","type":"contact"}},
+			 {"message_type":1,"content":"draft: 9 to 5?","private":true,"created_at":1795165202,"sender":{"id":3,"name":"Captain","type":"captain_assistant"}},
 			 {"message_type":1,"content":"9 to 5","created_at":1795165202,"sender":{"id":3,"name":"Captain","type":"captain_assistant"}},
 			 {"message_type":2,"content":"Conversation was marked resolved by Captain","created_at":1795165260}]}`,
 			want{ended: 1, roles: map[string]transcript.Role{"contact:5": transcript.RoleCustomer, "captain_assistant:3": transcript.RoleBot}}},
@@ -152,4 +154,30 @@ func TestPlatformDetails(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A Captain draft (private, not an agent's) is no chat line; an agent's
+// private note is a coach line of the same person.
+func TestChatwootPrivateLines(t *testing.T) {
+	d, err := formats.DecodeChatwoot([]byte(`{"id":5,"messages":[
+		{"message_type":0,"content":"hi","created_at":100,"sender":{"id":1,"type":"contact"}},
+		{"message_type":1,"content":"draft","private":true,"created_at":101,"sender":{"id":3,"type":"captain_assistant"}},
+		{"message_type":1,"content":"note","private":true,"created_at":102,"sender_type":"User","sender_id":9}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, e := range d.Transcript.Events {
+		if e.Type == transcript.EventMessage {
+			texts = append(texts, e.Participant+"="+e.Text)
+		}
+	}
+	if got, want := strings.Join(texts, ","), "contact:1=hi,user:9:private=note"; got != want {
+		t.Errorf("lines %s, want %s", got, want)
+	}
+	for _, p := range d.Transcript.Participants {
+		if p.ID == "user:9:private" && (p.Visibility != transcript.VisibilityCoach || p.Person != "user:9") {
+			t.Errorf("note writer %+v, want a coach of person user:9", p)
+		}
+	}
 }
