@@ -292,8 +292,11 @@ func DecodeRocketChat(data []byte) (*Decoded, error) {
 			return nil, b.wrap(fmt.Errorf("room.surveyFeedback.satisfaction: %q is not 1 to 5", clipText(*sf.Satisfaction)))
 		}
 		at := closedAt
-		if at == nil && len(b.t.Events) > 0 {
-			at = &b.t.Events[len(b.t.Events)-1].At
+		for i := range b.t.Events {
+			// No close: the last thing known.
+			if closedAt == nil && (at == nil || b.t.Events[i].At > *at) {
+				at = &b.t.Events[i].At
+			}
 		}
 		if at != nil {
 			b.add(transcript.Event{At: *at, Type: transcript.EventRating, Participant: visitor(), Score: score, Comment: deref(sf.AdditionalFeedback)})
