@@ -191,15 +191,15 @@ func (c *csvWriter) Close() error {
 const fixedDocTime = "2000-01-01T00:00:00Z"
 
 type xlsxWriter struct {
-	f         *excelize.File
-	out       io.Writer
-	base      string
-	cols      []Column
-	sw        *excelize.StreamWriter
-	row       int // last row written in the current sheet
-	sheets    int
-	limit     int
-	loc       *time.Location
+	f      *excelize.File
+	out    io.Writer
+	base   string
+	cols   []Column
+	sw     *excelize.StreamWriter
+	row    int // last row written in the current sheet
+	sheets int
+	limit  int
+	loc    *time.Location
 	// timeStyles holds one date style per UTC offset met (a zone has two
 	// or three): the cell is the local wall time, and its number format
 	// shows that instant's offset as literal text, since Excel dates carry
