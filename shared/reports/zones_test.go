@@ -177,3 +177,33 @@ func fromSerial(t *testing.T, raw string) string {
 	tm := time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).Add(time.Duration(f*86400e3+0.5) * time.Millisecond)
 	return tm.Format("2006-01-02T15:04:05.000")
 }
+
+// TestOffsetsOffTheHour: half-hour and negative offsets in CSV text and in
+// the XLSX number format.
+func TestOffsetsOffTheHour(t *testing.T) {
+	opt := reports.Options{Folders: mustFolders(t, `{"ind": {"timeZone": "Asia/Kolkata"}, "nfl": {"timeZone": "America/St_Johns"}}`, folders.Defaults{Location: time.UTC})}
+	cards := []*cardT{newCard("ind", "i-1", "2026-11-20T10:00:00.000Z"), newCard("nfl", "n-1", "2026-11-20T10:00:00.000Z")}
+	dir, _ := export(t, cards, reports.Selection{From: "2026-11-20", Reports: []string{"sessions"}, Formats: []string{"csv", "xlsx"}}, opt)
+	for _, tc := range []struct{ folder, csv, format string }{
+		{"ind", "2026-11-20T15:30:00.000+05:30", `yyyy-mm-dd"T"hh:mm:ss.000"+05:30"`},
+		{"nfl", "2026-11-20T06:30:00.000-03:30", `yyyy-mm-dd"T"hh:mm:ss.000"-03:30"`},
+	} {
+		if got := column(readCSV(t, readFile(t, dir, key(tc.folder, "2026-11-20", "sessions", "csv"))), "startTime"); len(got) != 1 || got[0] != tc.csv {
+			t.Errorf("%s CSV startTime %v, want %s", tc.folder, got, tc.csv)
+		}
+		f, err := excelize.OpenReader(bytes.NewReader(readFile(t, dir, key(tc.folder, "2026-11-20", "sessions", "xlsx"))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		style, _ := f.GetCellStyle("sessions", "F2")
+		st, err := f.GetStyle(style)
+		if err != nil || st.CustomNumFmt == nil || *st.CustomNumFmt != tc.format {
+			t.Errorf("%s XLSX number format %v (%v), want %s", tc.folder, st, err, tc.format)
+		}
+		raw, _ := f.GetCellValue("sessions", "F2", excelize.Options{RawCellValue: true})
+		if got := fromSerial(t, raw); got != tc.csv[:23] {
+			t.Errorf("%s XLSX wall time %s, want %s", tc.folder, got, tc.csv[:23])
+		}
+		f.Close()
+	}
+}
