@@ -11,6 +11,7 @@ import (
 
 	"github.com/chatcards/chatcards/shared/cardstore"
 	"github.com/chatcards/chatcards/shared/config"
+	"github.com/chatcards/chatcards/shared/folders"
 	"github.com/chatcards/chatcards/shared/progress"
 	"github.com/chatcards/chatcards/shared/reports"
 )
@@ -40,6 +41,10 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	// A bad setting is reported after the flags are parsed, so -h works
 	// whatever the environment.
 	cfg, cfgErr := reports.ConfigFromEnv(env)
+	if cfgErr == nil {
+		// As the export function: each folder's zone and prices from FOLDERS.
+		cfg.Options.Folders, cfgErr = folders.FromEnv(env)
+	}
 	fs := newFlags("export", stderr)
 	folder := fs.String("folder", "", "one folder (default: every folder)")
 	from := fs.String("from", "", "first local day YYYY-MM-DD in REPORT_TIMEZONE (default: yesterday)")

@@ -19,6 +19,7 @@ import (
 	"github.com/chatcards/chatcards/shared/api"
 	"github.com/chatcards/chatcards/shared/cardstore"
 	"github.com/chatcards/chatcards/shared/config"
+	"github.com/chatcards/chatcards/shared/folders"
 	"github.com/chatcards/chatcards/shared/reports"
 	"github.com/chatcards/chatcards/shared/sources"
 	"github.com/chatcards/chatcards/shared/syncer"
@@ -223,6 +224,11 @@ func Export(ctx context.Context, env config.Getenv, d Deps) (*reports.Handler, e
 	var aw lazyAWS
 	cfg, err := reports.ConfigFromEnv(env)
 	if err != nil {
+		return nil, err
+	}
+	// FOLDERS is read once, here: a bad value (any entry, used or not)
+	// stops the function at start-up, the error naming the folder and key.
+	if cfg.Options.Folders, err = folders.FromEnv(env); err != nil {
 		return nil, err
 	}
 	store, err := d.store(ctx, env, &aw)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chatcards/chatcards/shared/card"
+	"github.com/chatcards/chatcards/shared/formats"
 	"github.com/chatcards/chatcards/shared/stats"
 )
 
@@ -30,6 +31,35 @@ type env struct {
 	withTimes  bool
 	phrasesTop int
 	prices     map[string]float64
+}
+
+// window is one folder's share of an export: the selection's local days
+// read in the folder's zone, and its prices.
+type window struct {
+	loc      *time.Location
+	from, to time.Time
+	prices   map[string]float64
+}
+
+// folderWindow reads the selection's days in the folder's time zone (FOLDERS
+// timeZone, default REPORT_TIMEZONE, else UTC): "2026-11-20" is that local
+// day in that folder, so folders in different zones cover different
+// instants. Without FOLDERS every folder takes opt.Location and opt.Prices.
+func folderWindow(rs *resolved, folder string, opt Options) (window, error) {
+	w := window{loc: rs.loc, from: rs.from, to: rs.to, prices: opt.Prices}
+	if opt.Folders == nil {
+		return w, nil
+	}
+	set := opt.Folders.For(folder)
+	w.loc, w.prices = set.Location, set.Prices
+	var err error
+	if w.from, err = parseDay("from", rs.sel.From, w.loc); err != nil {
+		return w, err
+	}
+	if w.to, err = parseDay("to", rs.sel.To, w.loc); err != nil {
+		return w, err
+	}
+	return w, nil
 }
 
 type reportDef struct {
@@ -147,21 +177,29 @@ func roundDiv(total, count int64) int64 {
 type sessionsReport struct{}
 
 func (sessionsReport) columns() []Column {
+	// Strings that a card may lack (language, customer, a list with no
+	// item, …) are Nullable: an absent value is an empty cell, never "".
+	// The analytics.md columns come last, so the column positions an
+	// Athena table reads by (docs/glue.yaml) stay put.
 	return []Column{
-		{Name: "sessionId"}, {Name: "folder"}, {Name: "channel"}, {Name: "language"}, {Name: "status"},
+		{Name: "sessionId"}, {Name: "folder"}, {Name: "channel", Nullable: true}, {Name: "language", Nullable: true}, {Name: "status"},
 		{Name: "startTime", Kind: KindTime, Nullable: true}, {Name: "endTime", Kind: KindTime, Nullable: true},
 		{Name: "durationMs", Kind: KindInt, Nullable: true},
-		{Name: "customer"}, {Name: "supportPerson"}, {Name: "members"},
+		{Name: "customer", Nullable: true}, {Name: "supportPerson", Nullable: true}, {Name: "members", Nullable: true},
 		{Name: "messageCount", Kind: KindInt},
 		{Name: "waitBeforeFirstReplyMs", Kind: KindInt, Nullable: true},
 		{Name: "agentGreetingMs", Kind: KindInt, Nullable: true},
-		{Name: "relatedTickets"},
+		{Name: "relatedTickets", Nullable: true},
 		{Name: "noOperatorResponse", Kind: KindBool}, {Name: "abandoned", Kind: KindBool},
 		{Name: "endedBy", Nullable: true}, {Name: "endedReason", Nullable: true}, {Name: "endedAgent", Nullable: true},
 		{Name: "handleTimeMs", Kind: KindInt, Nullable: true},
 		{Name: "agentReplyAvgMs", Kind: KindInt, Nullable: true}, {Name: "agentReplyMaxMs", Kind: KindInt, Nullable: true},
 		{Name: "customerWaitAvgMs", Kind: KindInt, Nullable: true}, {Name: "customerWaitMaxMs", Kind: KindInt, Nullable: true},
-		{Name: "markers"},
+		{Name: "markers", Nullable: true},
+		{Name: "rating", Kind: KindInt, Nullable: true}, {Name: "ratingComment", Nullable: true},
+		{Name: "botContained", Kind: KindBool}, {Name: "serviceLevel", Nullable: true},
+		{Name: "waitBeforeFirstReplyBusinessMs", Kind: KindInt, Nullable: true},
+		{Name: "platformFigures", Nullable: true}, {Name: "platformFirstReplyMs", Kind: KindInt, Nullable: true},
 	}
 }
 
@@ -186,6 +224,16 @@ func (sessionsReport) card(c *card.Card, emit emitFunc) error {
 	}
 	replyAvg, replyMax := avgMax(c.ResponseTimes.AgentReply)
 	waitAvg, waitMax := avgMax(c.ResponseTimes.CustomerWait)
+	rating, ratingComment := null(), null()
+	if c.Rating != nil {
+		rating, ratingComment = num(int64(c.Rating.Score)), str(c.Rating.Comment)
+	}
+	// Empty when the folder has no business hours (then the card has no
+	// businessHours) or the calendar figure is null.
+	businessWait := null()
+	if c.BusinessHours != nil {
+		businessWait = optNum(c.BusinessHours.WaitBeforeFirstReplyMs)
+	}
 	return emit(Row{
 		str(c.SessionID), str(c.Folder), str(c.Channel), str(c.Language), str(c.Status),
 		startCell(c), timeCell(c.EndTime), duration,
@@ -198,6 +246,11 @@ func (sessionsReport) card(c *card.Card, emit emitFunc) error {
 		statStrCell(c.Statistics, "csg_SessionEndedAgent"),
 		handle, replyAvg, replyMax, waitAvg, waitMax,
 		str(strings.Join(c.Markers, listSep)),
+		rating, ratingComment,
+		boolean(c.BotContained), str(c.ServiceLevel),
+		businessWait,
+		// The figures as stored (compact JSON of the platform's own names).
+		str(string(c.PlatformFigures)), optNum(formats.FirstReplyMs(c.PlatformFigures)),
 	})
 }
 
@@ -208,7 +261,7 @@ func (sessionsReport) finish(emitFunc) error { return nil }
 type markersReport struct{}
 
 func (markersReport) columns() []Column {
-	return []Column{{Name: "sessionId"}, {Name: "marker"}, {Name: "startTime", Kind: KindTime, Nullable: true}}
+	return []Column{{Name: "sessionId"}, {Name: "marker", Nullable: true}, {Name: "startTime", Kind: KindTime, Nullable: true}}
 }
 
 func (markersReport) card(c *card.Card, emit emitFunc) error {
@@ -229,9 +282,10 @@ type operatorsReport struct{}
 
 func (operatorsReport) columns() []Column {
 	return []Column{
-		{Name: "sessionId"}, {Name: "agentPerson"}, {Name: "name"},
+		{Name: "sessionId"}, {Name: "agentPerson"}, {Name: "name", Nullable: true},
 		{Name: "messages", Kind: KindInt}, {Name: "replyCount", Kind: KindInt},
-		{Name: "replyAvgMs", Kind: KindInt, Nullable: true}, {Name: "replyMaxMs", Kind: KindInt},
+		// With no reply there is no average and no maximum: empty, not 0.
+		{Name: "replyAvgMs", Kind: KindInt, Nullable: true}, {Name: "replyMaxMs", Kind: KindInt, Nullable: true},
 		{Name: "presenceMs", Kind: KindInt},
 	}
 }
@@ -240,7 +294,7 @@ func (operatorsReport) card(c *card.Card, emit emitFunc) error {
 	for _, a := range c.Agents {
 		if err := emit(Row{
 			str(c.SessionID), str(a.Person), str(a.Name), num(a.Messages), num(a.ReplyCount),
-			optNum(a.ReplyAvgMs), num(a.ReplyMaxMs), num(a.PresenceMs),
+			optNum(a.ReplyAvgMs), maxCell(a.ReplyMaxMs, a.ReplyCount), num(a.PresenceMs),
 		}); err != nil {
 			return err
 		}
@@ -252,6 +306,39 @@ func (operatorsReport) finish(emitFunc) error { return nil }
 
 // ---- productivity ----
 
+// maxCell is a maximum that exists only when count > 0: empty otherwise.
+func maxCell(v, count int64) Cell {
+	if count == 0 {
+		return null()
+	}
+	return num(v)
+}
+
+// share is part ÷ whole as a fraction from 0 to 1, rounded to a millionth
+// so float noise never shows; empty when whole is 0.
+func share(part, whole int64) Cell {
+	if whole == 0 {
+		return null()
+	}
+	return float(math.Round(float64(part)/float64(whole)*1e6) / 1e6)
+}
+
+// percentileCells are the median and p90 (nearest rank, analytics.md) of
+// values, sorted in place; both empty when there are none.
+func percentileCells(values []int64) (Cell, Cell) {
+	if len(values) == 0 {
+		return null(), null()
+	}
+	slices.Sort(values)
+	p50, _ := stats.PercentileSorted(values, 50)
+	p90, _ := stats.PercentileSorted(values, 90)
+	return num(p50), num(p90)
+}
+
+// csatScore is the lowest score that counts as satisfied (analytics.md:
+// CSAT is the share of rated sessions with score ≥ 4).
+const csatScore = 4
+
 type agentTotals struct {
 	name                               string
 	sessions, operatorMsgs, clientMsgs int64
@@ -259,43 +346,96 @@ type agentTotals struct {
 	presence                           int64
 	lastSession                        string
 	lastSessionFolder                  string
+	// The analytics.md additions.
+	slMet, slMissed  int64
+	waits            []int64 // customerWait amounts of the pairs this agent answered
+	rated, satisfied int64
 }
 
+// productivityReport keeps a total per agent person. Exact percentiles need
+// every customerWait amount an agent answered: 8 bytes a pair are held
+// until the end (a million pairs in the window is 8 MB); see docs/reports.md.
 type productivityReport struct {
 	agents map[string]*agentTotals
 }
 
 func (*productivityReport) columns() []Column {
 	return []Column{
-		{Name: "agentPerson"}, {Name: "name"}, {Name: "sessions", Kind: KindInt},
+		{Name: "agentPerson"}, {Name: "name", Nullable: true}, {Name: "sessions", Kind: KindInt},
 		{Name: "operatorMessages", Kind: KindInt}, {Name: "clientMessages", Kind: KindInt},
 		{Name: "replyCount", Kind: KindInt}, {Name: "replyAvgMs", Kind: KindInt, Nullable: true},
-		{Name: "replyMaxMs", Kind: KindInt}, {Name: "handleTimeMs", Kind: KindInt},
+		{Name: "replyMaxMs", Kind: KindInt, Nullable: true}, {Name: "handleTimeMs", Kind: KindInt},
+		{Name: "serviceLevelMet", Kind: KindInt}, {Name: "serviceLevelMissed", Kind: KindInt},
+		{Name: "serviceLevelAttainment", Kind: KindFloat, Nullable: true},
+		{Name: "customerWaitMedianMs", Kind: KindInt, Nullable: true}, {Name: "customerWaitP90Ms", Kind: KindInt, Nullable: true},
+		{Name: "ratedSessions", Kind: KindInt}, {Name: "csat", Kind: KindFloat, Nullable: true},
 	}
+}
+
+// personOf maps a participant id of c to its agent person; ok is false for
+// an id that is no agent of the card.
+func personOf(c *card.Card, participant string) (string, bool) {
+	for i := range c.Agents {
+		if c.Agents[i].Participant == participant {
+			return c.Agents[i].Person, true
+		}
+	}
+	return "", false
+}
+
+func (r *productivityReport) totals(person string) *agentTotals {
+	t := r.agents[person]
+	if t == nil {
+		t = &agentTotals{}
+		r.agents[person] = t
+	}
+	return t
 }
 
 func (r *productivityReport) card(c *card.Card, _ emitFunc) error {
 	for _, a := range c.Agents {
-		t := r.agents[a.Person]
-		if t == nil {
-			t = &agentTotals{}
-			r.agents[a.Person] = t
-		}
+		t := r.totals(a.Person)
 		if t.name == "" {
 			t.name = a.Name
 		}
 		// One person may appear as two participants of a session: count
-		// the session and its client messages once.
+		// the session, its client messages and its rating once.
 		if t.lastSession != c.SessionID || t.lastSessionFolder != c.Folder {
 			t.lastSession, t.lastSessionFolder = c.SessionID, c.Folder
 			t.sessions++
 			t.clientMsgs += c.Productivity.ClientMessages
+			// Rated sessions and CSAT go to the session's support person.
+			if c.Rating != nil && c.SupportPerson == a.Person {
+				t.rated++
+				if c.Rating.Score >= csatScore {
+					t.satisfied++
+				}
+			}
 		}
 		t.operatorMsgs += a.Messages
 		t.replyCount += a.ReplyCount
 		t.replyTotal += a.ReplyTotalMs
 		t.replyMax = max(t.replyMax, a.ReplyMaxMs)
 		t.presence += a.PresenceMs
+	}
+	// The service level goes to the sender of the first reply; a session
+	// missed for want of any first reply has no sender and credits no one.
+	if p, ok := personOf(c, c.FirstReplyBy); ok && c.FirstReplyBy != "" {
+		switch c.ServiceLevel {
+		case stats.ServiceLevelMet:
+			r.totals(p).slMet++
+		case stats.ServiceLevelMissed:
+			r.totals(p).slMissed++
+		}
+	}
+	// A card stored before customerWaitBy existed has no attribution.
+	if rs := c.ResponseSamples; len(rs.CustomerWaitBy) == len(rs.CustomerWaitMs) {
+		for i, id := range rs.CustomerWaitBy {
+			if p, ok := personOf(c, id); ok {
+				t := r.totals(p)
+				t.waits = append(t.waits, rs.CustomerWaitMs[i])
+			}
+		}
 	}
 	return nil
 }
@@ -307,9 +447,14 @@ func (r *productivityReport) finish(emit emitFunc) error {
 		if t.replyCount > 0 {
 			avg = num(roundDiv(t.replyTotal, t.replyCount))
 		}
+		p50, p90 := percentileCells(t.waits)
+		t.waits = nil
 		if err := emit(Row{
 			str(person), str(t.name), num(t.sessions), num(t.operatorMsgs), num(t.clientMsgs),
-			num(t.replyCount), avg, num(t.replyMax), num(t.presence),
+			num(t.replyCount), avg, maxCell(t.replyMax, t.replyCount), num(t.presence),
+			num(t.slMet), num(t.slMissed), share(t.slMet, t.slMet+t.slMissed),
+			p50, p90,
+			num(t.rated), share(t.satisfied, t.rated),
 		}); err != nil {
 			return err
 		}
@@ -329,7 +474,7 @@ type sourcesReport struct {
 
 func (*sourcesReport) columns() []Column {
 	return []Column{
-		{Name: "channel"}, {Name: "sessions", Kind: KindInt}, {Name: "botMessages", Kind: KindInt},
+		{Name: "channel", Nullable: true}, {Name: "sessions", Kind: KindInt}, {Name: "botMessages", Kind: KindInt},
 		{Name: "operatorMessages", Kind: KindInt}, {Name: "clientMessages", Kind: KindInt},
 		{Name: "handoffs", Kind: KindInt}, {Name: "noOperatorResponse", Kind: KindInt}, {Name: "abandoned", Kind: KindInt},
 	}
@@ -382,7 +527,7 @@ type pagesReport struct {
 }
 
 func (*pagesReport) columns() []Column {
-	return []Column{{Name: "url"}, {Name: "sessions", Kind: KindInt}}
+	return []Column{{Name: "url", Nullable: true}, {Name: "sessions", Kind: KindInt}}
 }
 
 func (r *pagesReport) card(c *card.Card, _ emitFunc) error {
@@ -419,7 +564,8 @@ func (r linesReport) columns() []Column {
 	if r.clientOnly {
 		return append(cols, Column{Name: "text"})
 	}
-	return append(cols, Column{Name: "role"}, Column{Name: "name"}, Column{Name: "text"})
+	// An attachment may have no name, a system line no name.
+	return append(cols, Column{Name: "role"}, Column{Name: "name", Nullable: true}, Column{Name: "text", Nullable: true})
 }
 
 func (r linesReport) card(c *card.Card, emit emitFunc) error {
@@ -502,7 +648,7 @@ type factReport struct{}
 func (factReport) columns() []Column {
 	cols := make([]Column, len(factColumns))
 	for i, f := range factColumns {
-		cols[i] = Column{Name: f.name, Kind: f.kind, Nullable: f.key != ""}
+		cols[i] = Column{Name: f.name, Kind: f.kind, Nullable: f.key != ""} // only TENANT_KEY is always there
 	}
 	return cols
 }
@@ -536,7 +682,10 @@ type terminationsReport struct {
 }
 
 func (*terminationsReport) columns() []Column {
-	return []Column{{Name: "day"}, {Name: "endedBy"}, {Name: "endedReason"}, {Name: "endedAgent"}, {Name: "sessions", Kind: KindInt}}
+	// A closed card without the csg_SessionEnded* statistics (never
+	// synced) groups under empty cells.
+	return []Column{{Name: "day"}, {Name: "endedBy", Nullable: true}, {Name: "endedReason", Nullable: true},
+		{Name: "endedAgent", Nullable: true}, {Name: "sessions", Kind: KindInt}}
 }
 
 func (r *terminationsReport) card(c *card.Card, _ emitFunc) error {
@@ -580,7 +729,7 @@ type messageStatsReport struct {
 
 func (*messageStatsReport) columns() []Column {
 	return []Column{
-		{Name: "day"}, {Name: "channel"}, {Name: "sessions", Kind: KindInt},
+		{Name: "day"}, {Name: "channel", Nullable: true}, {Name: "sessions", Kind: KindInt},
 		{Name: "agentMessages", Kind: KindInt}, {Name: "agentChars", Kind: KindInt},
 		{Name: "customerMessages", Kind: KindInt}, {Name: "customerChars", Kind: KindInt},
 		{Name: "botMessages", Kind: KindInt}, {Name: "botChars", Kind: KindInt},
@@ -635,8 +784,10 @@ type billingReport struct {
 
 func (*billingReport) columns() []Column {
 	return []Column{
-		{Name: "channel"}, {Name: "sessions", Kind: KindInt}, {Name: "paidMessages", Kind: KindInt},
-		{Name: "unitPrice", Kind: KindFloat}, {Name: "cost", Kind: KindFloat},
+		{Name: "channel", Nullable: true}, {Name: "sessions", Kind: KindInt}, {Name: "paidMessages", Kind: KindInt},
+		// unitPrice is empty for a channel without a price; its cost is 0
+		// as reports.md says.
+		{Name: "unitPrice", Kind: KindFloat, Nullable: true}, {Name: "cost", Kind: KindFloat},
 	}
 }
 
@@ -654,10 +805,14 @@ func (r *billingReport) card(c *card.Card, _ emitFunc) error {
 func (r *billingReport) finish(emit emitFunc) error {
 	for _, ch := range sortedKeys(r.channels) {
 		t := r.channels[ch]
-		price := r.prices[ch]
+		price, priced := r.prices[ch]
+		unit := null()
+		if priced {
+			unit = float(price)
+		}
 		// Rounded to a millionth so float noise (3 × 0.01) never shows.
 		cost := math.Round(float64(t.paid)*price*1e6) / 1e6
-		if err := emit(Row{str(ch), num(t.sessions), num(t.paid), float(price), float(cost)}); err != nil {
+		if err := emit(Row{str(ch), num(t.sessions), num(t.paid), unit, float(cost)}); err != nil {
 			return err
 		}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/chatcards/chatcards/shared/card"
 	"github.com/chatcards/chatcards/shared/cardstore"
+	"github.com/chatcards/chatcards/shared/folders"
 )
 
 // Status filters of a Selection.
@@ -57,6 +58,10 @@ type Options struct {
 	ParquetRowGroupRows  int64
 	ParquetRowGroupBytes int64
 	Logger               *slog.Logger
+	// Folders is FOLDERS: each folder's time zone (its day window and the
+	// times in CSV/XLSX) and prices. nil: every folder takes Location and
+	// Prices.
+	Folders *folders.Config
 }
 
 // Manifest is manifest.json: every file of one folder's export and the
@@ -295,8 +300,12 @@ func exportFolder(ctx context.Context, store cardstore.Store, sink Sink, rs *res
 	if err := sink.Remove(ctx, manifestKey); err != nil {
 		return m, err
 	}
-	e := env{loc: rs.loc, withTimes: rs.sel.WithTimes, phrasesTop: opt.PhrasesTop, prices: opt.Prices}
-	wopt := writerOptions{xlsxRowLimit: opt.XLSXRowLimit, parquetRowGroupRows: opt.ParquetRowGroupRows, parquetRowGroupBytes: opt.ParquetRowGroupBytes}
+	fw, err := folderWindow(rs, folder, opt)
+	if err != nil {
+		return m, err
+	}
+	e := env{loc: fw.loc, withTimes: rs.sel.WithTimes, phrasesTop: opt.PhrasesTop, prices: fw.prices}
+	wopt := writerOptions{xlsxRowLimit: opt.XLSXRowLimit, parquetRowGroupRows: opt.ParquetRowGroupRows, parquetRowGroupBytes: opt.ParquetRowGroupBytes, loc: fw.loc}
 	var all []*output
 	defer func() {
 		if err == nil {
@@ -359,7 +368,7 @@ func exportFolder(ctx context.Context, store cardstore.Store, sink Sink, rs *res
 	var sessions int64
 	lopt := cardstore.ListOptions{Limit: opt.PageSize, WithChatLog: rs.lineLevel}
 	for {
-		page, err := store.ListByStart(ctx, folder, rs.from, rs.to, lopt)
+		page, err := store.ListByStart(ctx, folder, fw.from, fw.to, lopt)
 		if err != nil {
 			return m, fmt.Errorf("list cards: %w", err)
 		}
@@ -380,7 +389,7 @@ func exportFolder(ctx context.Context, store cardstore.Store, sink Sink, rs *res
 		lopt.Cursor = page.Next
 	}
 	m = Manifest{Folder: folder, Date: rs.dateLabel, Files: []ManifestFile{}, Selection: ManifestSelection{
-		Folder: folder, From: rs.sel.From, To: rs.sel.To, TimeZone: rs.loc.String(), Status: rs.sel.Status,
+		Folder: folder, From: rs.sel.From, To: rs.sel.To, TimeZone: fw.loc.String(), Status: rs.sel.Status,
 		WithTimes: rs.sel.WithTimes, Reports: rs.sel.Reports, Formats: rs.sel.Formats,
 	}}
 	for _, rr := range running {

@@ -138,6 +138,14 @@ func fixtureCards() []*card.Card {
 		CustomerWait: &stats.Group{Count: 2, TotalMs: 9001, MaxMs: 5001, AvgMs: 4501},
 	}
 	c1.Productivity = stats.Productivity{OperatorMessages: 2, ClientMessages: 2, BotMessages: 1}
+	// The analytics.md figures: Ann sent the first reply (met), each agent
+	// answered one pair, the customer rated the chat.
+	c1.Rating = &stats.Rating{Score: 4, Comment: "quick, thanks"}
+	c1.ServiceLevel = stats.ServiceLevelMet
+	c1.FirstReplyBy = "a1"
+	c1.BusinessHours = &stats.BusinessHours{WaitBeforeFirstReplyMs: i64(1000)}
+	c1.PlatformFigures = []byte(`{"platform":"zendesk","response_time":{"first":3}}`)
+	c1.ResponseSamples = stats.ResponseSamples{CustomerWaitMs: []int64{4000, 5001}, CustomerWaitBy: []string{"a1", "a2"}}
 	c1.ChatLog = []stats.LogEntry{
 		{At: "2026-11-20T09:00:01.000Z", Participant: "bot", Role: "bot", Name: "Botty", Text: "Hello"},
 		{At: "2026-11-20T09:00:02.000Z", Participant: "c", Role: "customer", Name: "Cy", Text: "  Refund, please!! "},
@@ -170,6 +178,8 @@ func fixtureCards() []*card.Card {
 	c3.Active, c3.Status = false, "closed"
 	c3.EndTime = "2026-11-20T23:35:00.000Z"
 	c3.Abandoned, c3.NoOperatorResponse = true, true
+	// Missed for want of any reply: credited to no agent.
+	c3.ServiceLevel = stats.ServiceLevelMissed
 	c3.Statistics = stats.Statistics{
 		"csg_SessionEndedBy":     stats.Str("CLIENT"),
 		"csg_SessionEndedReason": stats.Str("QUIT"),
@@ -213,6 +223,13 @@ func readXLSX(t *testing.T, b []byte) map[string]table {
 }
 
 // readParquet returns the rows rendered as CSV would render them.
+// emptyString marks a Parquet text value "" (not NULL), which no report may write.
+const emptyString = "<\"\" instead of NULL>"
+
+// parquetZone is the zone readParquet renders the UTC instants in, so that
+// they compare with CSV text of that zone.
+var parquetZone = time.UTC
+
 func readParquet(t *testing.T, b []byte) table {
 	t.Helper()
 	f, err := parquet.OpenFile(bytes.NewReader(b), int64(len(b)))
@@ -240,7 +257,7 @@ func readParquet(t *testing.T, b []byte) table {
 					lt := schema.Fields()[col].Type().LogicalType()
 					switch {
 					case lt != nil && strings.HasPrefix(lt.String(), "TIMESTAMP"):
-						rec[col] = time.UnixMilli(v.Int64()).UTC().Format("2006-01-02T15:04:05.000Z07:00")
+						rec[col] = time.UnixMilli(v.Int64()).In(parquetZone).Format(reports.TimeLayout)
 					case v.Kind() == parquet.Boolean:
 						rec[col] = strconv.FormatBool(v.Boolean())
 					case v.Kind() == parquet.Int64:
@@ -249,6 +266,10 @@ func readParquet(t *testing.T, b []byte) table {
 						rec[col] = strconv.FormatFloat(v.Double(), 'f', -1, 64)
 					default:
 						rec[col] = string(v.ByteArray())
+						if rec[col] == "" {
+							// reports.md: an absent value is NULL, never "".
+							rec[col] = emptyString
+						}
 					}
 				}
 				out = append(out, rec)

@@ -37,19 +37,22 @@ func split(rows ...string) table {
 // expected holds every report of the fixture (folder acme, 2026-11-20 UTC),
 // as CSV renders it; "|" separates cells.
 func expected() map[string]table {
-	at := func(hms string) string { return "2026-11-20T" + hms + ".000Z" }
+	at := func(hms string) string { return "2026-11-20T" + hms + ".000+00:00" }
 	return map[string]table{
 		"sessions": split(
-			"sessionId|folder|channel|language|status|startTime|endTime|durationMs|customer|supportPerson|members|messageCount|waitBeforeFirstReplyMs|agentGreetingMs|relatedTickets|noOperatorResponse|abandoned|endedBy|endedReason|endedAgent|handleTimeMs|agentReplyAvgMs|agentReplyMaxMs|customerWaitAvgMs|customerWaitMaxMs|markers",
-			"s-1|acme|web|en|closed|"+at("09:00:00")+"|2026-11-20T09:10:00.500Z|600500|cust-1|agent-ann|cust-1;agent-ann;agent-bob|5|4000|1500|INC-1;INC-2|false|false|CLIENT|QUIT|PRESENT|420000|4501|5001|4501|5001|vip;refund",
-			"s-2|acme|whatsapp||active|"+at("12:00:00")+"|||cust-2||cust-2|2||||false|false|||||||||",
-			"s-3|acme|web||closed|"+at("23:30:00")+"|"+at("23:35:00")+"|300000||||0||||true|true|CLIENT|QUIT|ABSENT||||||",
+			"sessionId|folder|channel|language|status|startTime|endTime|durationMs|customer|supportPerson|members|messageCount|waitBeforeFirstReplyMs|agentGreetingMs|relatedTickets|noOperatorResponse|abandoned|endedBy|endedReason|endedAgent|handleTimeMs|agentReplyAvgMs|agentReplyMaxMs|customerWaitAvgMs|customerWaitMaxMs|markers"+
+				"|rating|ratingComment|botContained|serviceLevel|waitBeforeFirstReplyBusinessMs|platformFigures|platformFirstReplyMs",
+			"s-1|acme|web|en|closed|"+at("09:00:00")+"|2026-11-20T09:10:00.500+00:00|600500|cust-1|agent-ann|cust-1;agent-ann;agent-bob|5|4000|1500|INC-1;INC-2|false|false|CLIENT|QUIT|PRESENT|420000|4501|5001|4501|5001|vip;refund"+
+				`|4|quick, thanks|false|met|1000|{"platform":"zendesk","response_time":{"first":3}}|3000`,
+			"s-2|acme|whatsapp||active|"+at("12:00:00")+"|||cust-2||cust-2|2||||false|false|||||||||"+"|||false||||",
+			"s-3|acme|web||closed|"+at("23:30:00")+"|"+at("23:35:00")+"|300000||||0||||true|true|CLIENT|QUIT|ABSENT||||||"+"|||false|missed|||",
 		),
 		"markers": split("sessionId|marker|startTime", "s-1|vip|"+at("09:00:00"), "s-1|refund|"+at("09:00:00")),
 		"operators": split("sessionId|agentPerson|name|messages|replyCount|replyAvgMs|replyMaxMs|presenceMs",
 			"s-1|agent-ann|Ann|1|1|4000|4000|300000", "s-1|agent-bob|Bob|1|1|5001|5001|120000"),
-		"productivity": split("agentPerson|name|sessions|operatorMessages|clientMessages|replyCount|replyAvgMs|replyMaxMs|handleTimeMs",
-			"agent-ann|Ann|1|1|2|1|4000|4000|300000", "agent-bob|Bob|1|1|2|1|5001|5001|120000"),
+		"productivity": split("agentPerson|name|sessions|operatorMessages|clientMessages|replyCount|replyAvgMs|replyMaxMs|handleTimeMs"+
+			"|serviceLevelMet|serviceLevelMissed|serviceLevelAttainment|customerWaitMedianMs|customerWaitP90Ms|ratedSessions|csat",
+			"agent-ann|Ann|1|1|2|1|4000|4000|300000|1|0|1|4000|4000|1|1", "agent-bob|Bob|1|1|2|1|5001|5001|120000|0|0||5001|5001|0|"),
 		"sources": split("channel|sessions|botMessages|operatorMessages|clientMessages|handoffs|noOperatorResponse|abandoned",
 			"web|2|1|2|2|2|1|1", "whatsapp|1|1|0|1|0|0|0"),
 		"pages":           split("url|sessions", "https://shop.example/|2", "https://shop.example/cart|1"),
@@ -66,7 +69,7 @@ func expected() map[string]table {
 			"s-2|"+at("12:00:02")+"|bot||Hi!"),
 		"chat-session-fact": {
 			factRow(nil),
-			factRow(map[string]string{"CHAT_SESSION_ID": "s-1", "START_DATE_TIME_KEY": at("09:00:00"), "END_DATE_TIME_KEY": "2026-11-20T09:10:00.500Z",
+			factRow(map[string]string{"CHAT_SESSION_ID": "s-1", "START_DATE_TIME_KEY": at("09:00:00"), "END_DATE_TIME_KEY": "2026-11-20T09:10:00.500+00:00",
 				"SESSION_DURATION": "600", "MSG_FROM_AGENTS_COUNT": "2", "MSG_FROM_AGENTS_SIZE": "20", "MSG_FROM_CUSTOMERS_COUNT": "2",
 				"MSG_FROM_CUSTOMERS_SIZE": "11", "AGENTS_COUNT": "2", "HANDLE_COUNT": "1", "HANDLE_DURATION": "420",
 				"AGENT_REPLY_COUNT": "2", "AGENT_REPLY_DURATION": "9", "AGENT_REPLY_MAX_DURATION": "5",
@@ -138,14 +141,16 @@ func fromXLSX(t *testing.T, want, got table) table {
 		}
 		for j, w := range want[i] {
 			v := out[i][j]
-			if _, err := time.Parse(time.RFC3339, w); err == nil && len(w) == 24 {
+			if _, err := time.Parse(time.RFC3339, w); err == nil && len(w) == len(reports.TimeLayout) {
 				f, err := strconv.ParseFloat(v, 64)
 				if err != nil {
 					t.Fatalf("xlsx row %d col %d: time %q is not a date number", i, j, v)
 				}
 				// Serial days since 1899-12-30 (excelize's reader rounds to seconds).
+				// The cell is the local wall time; its offset is in the number
+				// format (checked by the zone tests), so take it from want.
 				tm := time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).Add(time.Duration(math.Round(f*86400e3)) * time.Millisecond)
-				out[i][j] = tm.Format("2006-01-02T15:04:05.000Z07:00")
+				out[i][j] = tm.Format("2006-01-02T15:04:05.000") + w[len(w)-6:]
 			} else if w == "true" || w == "false" {
 				out[i][j] = map[string]string{"1": "true", "0": "false", "TRUE": "true", "FALSE": "false"}[v]
 			}

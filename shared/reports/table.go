@@ -23,6 +23,9 @@ type Column struct {
 	Name string
 	Kind Kind
 	// Nullable columns may hold empty cells; Parquet makes them optional.
+	// A writer refuses an empty cell in a column that is not Nullable, so a
+	// value that can be absent must be declared here (reports.md: absent is
+	// NULL in Parquet and an empty cell elsewhere, never "" or 0).
 	Nullable bool
 }
 
@@ -39,7 +42,14 @@ type Cell struct {
 // Row is one table row, one Cell per column.
 type Row []Cell
 
-func str(s string) Cell    { return Cell{S: s} }
+// str is a text cell; "" is no text at all, so it is an empty (null) cell:
+// no report writes "" as a value.
+func str(s string) Cell {
+	if s == "" {
+		return null()
+	}
+	return Cell{S: s}
+}
 func num(n int64) Cell     { return Cell{I: n} }
 func boolean(b bool) Cell  { return Cell{B: b} }
 func float(f float64) Cell { return Cell{F: f} }
@@ -73,9 +83,13 @@ func parseMillis(s string) (int64, bool) {
 	return t.UnixMilli(), true
 }
 
-// text renders a cell as CSV text. Times are RFC 3339 UTC with milliseconds,
-// the one time format of cards.
-func (c Cell) text(k Kind) string {
+// TimeLayout is how CSV writes an instant: RFC 3339 with milliseconds and
+// the numeric offset of the folder's zone at that instant (also "+00:00"
+// in UTC, never "Z", so that a column reads one way throughout).
+const TimeLayout = "2006-01-02T15:04:05.000-07:00"
+
+// text renders a cell as CSV text; times are read on loc's clock.
+func (c Cell) text(k Kind, loc *time.Location) string {
 	if c.Null {
 		return ""
 	}
@@ -85,7 +99,7 @@ func (c Cell) text(k Kind) string {
 	case KindBool:
 		return strconv.FormatBool(c.B)
 	case KindTime:
-		return time.UnixMilli(c.I).UTC().Format("2006-01-02T15:04:05.000Z07:00")
+		return time.UnixMilli(c.I).In(loc).Format(TimeLayout)
 	case KindFloat:
 		return strconv.FormatFloat(c.F, 'f', -1, 64)
 	}

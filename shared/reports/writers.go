@@ -44,6 +44,9 @@ type writerOptions struct {
 	// parquet-go buffers in memory before writing it out.
 	parquetRowGroupRows  int64
 	parquetRowGroupBytes int64
+	// loc is the folder's time zone: CSV and XLSX show times on its clock;
+	// Parquet keeps UTC instants. nil means UTC.
+	loc *time.Location
 }
 
 // tableWriter writes one table to one file.
@@ -54,15 +57,46 @@ type tableWriter interface {
 }
 
 func newTableWriter(format string, out io.Writer, sheet string, cols []Column, opt writerOptions) (tableWriter, error) {
+	loc := opt.loc
+	if loc == nil {
+		loc = time.UTC
+	}
+	var w tableWriter
+	var err error
 	switch format {
 	case FormatCSV:
-		return newCSVWriter(out, cols)
+		w, err = newCSVWriter(out, cols, loc)
 	case FormatXLSX:
-		return newXLSXWriter(out, sheet, cols, opt.xlsxRowLimit)
+		w, err = newXLSXWriter(out, sheet, cols, opt.xlsxRowLimit, loc)
 	case FormatParquet:
-		return newParquetWriter(out, cols, opt)
+		w, err = newParquetWriter(out, cols, opt)
+	default:
+		return nil, fmt.Errorf("unknown format %q", format)
 	}
-	return nil, fmt.Errorf("unknown format %q", format)
+	if err != nil {
+		return nil, err
+	}
+	return checkedWriter{w, cols}, nil
+}
+
+// checkedWriter refuses a row that does not fit the columns: the wrong
+// length, or an empty cell in a column not declared Nullable (which would
+// be a required Parquet column, and a report bug).
+type checkedWriter struct {
+	tableWriter
+	cols []Column
+}
+
+func (c checkedWriter) WriteRow(r Row) error {
+	if len(r) != len(c.cols) {
+		return fmt.Errorf("row of %d cells for %d columns", len(r), len(c.cols))
+	}
+	for i, col := range c.cols {
+		if r[i].Null && !col.Nullable {
+			return fmt.Errorf("column %s: empty cell in a column that is never empty", col.Name)
+		}
+	}
+	return c.tableWriter.WriteRow(r)
 }
 
 // formulaRisk reports whether a spreadsheet could read text as a formula:
@@ -87,10 +121,11 @@ func formulaRisk(s string) bool {
 type csvWriter struct {
 	w    *bufio.Writer
 	cols []Column
+	loc  *time.Location
 }
 
-func newCSVWriter(out io.Writer, cols []Column) (*csvWriter, error) {
-	c := &csvWriter{w: bufio.NewWriterSize(out, 64<<10), cols: cols}
+func newCSVWriter(out io.Writer, cols []Column, loc *time.Location) (*csvWriter, error) {
+	c := &csvWriter{w: bufio.NewWriterSize(out, 64<<10), cols: cols, loc: loc}
 	for i, col := range cols {
 		c.field(i, col.Name)
 	}
@@ -134,7 +169,7 @@ func needsQuotes(s string) bool {
 
 func (c *csvWriter) WriteRow(r Row) error {
 	for i, col := range c.cols {
-		s := r[i].text(col.Kind)
+		s := r[i].text(col.Kind, c.loc)
 		if col.Kind == KindString && formulaRisk(s) {
 			// The quote makes every spreadsheet take the cell as text.
 			s = "'" + s
@@ -156,19 +191,49 @@ func (c *csvWriter) Close() error {
 const fixedDocTime = "2000-01-01T00:00:00Z"
 
 type xlsxWriter struct {
-	f         *excelize.File
-	out       io.Writer
-	base      string
-	cols      []Column
-	sw        *excelize.StreamWriter
-	row       int // last row written in the current sheet
-	sheets    int
-	limit     int
-	timeStyle int
-	vals      []any
+	f      *excelize.File
+	out    io.Writer
+	base   string
+	cols   []Column
+	sw     *excelize.StreamWriter
+	row    int // last row written in the current sheet
+	sheets int
+	limit  int
+	loc    *time.Location
+	// timeStyles holds one date style per UTC offset met (a zone has two
+	// or three): the cell is the local wall time, and its number format
+	// shows that instant's offset as literal text, since Excel dates carry
+	// no zone. See xlsxTimeFormat.
+	timeStyles map[int]int
+	vals       []any
 }
 
-func newXLSXWriter(out io.Writer, sheet string, cols []Column, limit int) (*xlsxWriter, error) {
+// xlsxTimeFormat is the number format of a time cell whose local offset is
+// offset seconds east of UTC: the CSV text form, e.g.
+// 2026-11-20T11:00:41.000+02:00, with the offset a literal.
+func xlsxTimeFormat(offset int) string {
+	sign := '+'
+	if offset < 0 {
+		sign, offset = '-', -offset
+	}
+	return fmt.Sprintf(`yyyy-mm-dd"T"hh:mm:ss.000"%c%02d:%02d"`, sign, offset/3600, offset/60%60)
+}
+
+// timeStyle is the style of a time cell with the given offset.
+func (x *xlsxWriter) timeStyle(offset int) (int, error) {
+	if id, ok := x.timeStyles[offset]; ok {
+		return id, nil
+	}
+	f := xlsxTimeFormat(offset)
+	id, err := x.f.NewStyle(&excelize.Style{CustomNumFmt: &f})
+	if err != nil {
+		return 0, fmt.Errorf("xlsx time style: %w", err)
+	}
+	x.timeStyles[offset] = id
+	return id, nil
+}
+
+func newXLSXWriter(out io.Writer, sheet string, cols []Column, limit int, loc *time.Location) (*xlsxWriter, error) {
 	if limit <= 0 || limit > XLSXMaxRows {
 		limit = XLSXMaxRows
 	}
@@ -176,14 +241,8 @@ func newXLSXWriter(out io.Writer, sheet string, cols []Column, limit int) (*xlsx
 		limit = 2 // a header and at least one row per sheet
 	}
 	f := excelize.NewFile()
-	x := &xlsxWriter{f: f, out: out, base: sheet, cols: cols, limit: limit, vals: make([]any, len(cols))}
-	fmtStr := "yyyy-mm-dd hh:mm:ss.000"
-	style, err := f.NewStyle(&excelize.Style{CustomNumFmt: &fmtStr})
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("xlsx time style: %w", err)
-	}
-	x.timeStyle = style
+	x := &xlsxWriter{f: f, out: out, base: sheet, cols: cols, limit: limit, loc: loc,
+		timeStyles: map[int]int{}, vals: make([]any, len(cols))}
 	if err := f.SetSheetName("Sheet1", sheet); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("xlsx sheet %q: %w", sheet, err)
@@ -242,7 +301,17 @@ func (x *xlsxWriter) WriteRow(r Row) error {
 		case KindFloat:
 			x.vals[i] = c.F
 		case KindTime:
-			x.vals[i] = excelize.Cell{StyleID: x.timeStyle, Value: time.UnixMilli(c.I).UTC()}
+			local := time.UnixMilli(c.I).In(x.loc)
+			_, offset := local.Zone()
+			style, err := x.timeStyle(offset)
+			if err != nil {
+				return err
+			}
+			// The wall time as a zone-less date: excelize writes a
+			// time.Time's UTC reading, so the wall clock is moved to UTC.
+			wall := time.Date(local.Year(), local.Month(), local.Day(), local.Hour(), local.Minute(),
+				local.Second(), local.Nanosecond(), time.UTC)
+			x.vals[i] = excelize.Cell{StyleID: style, Value: wall}
 		default:
 			// The stream writer stores text as inline strings, which no
 			// spreadsheet evaluates, so formula-like text stays as written.

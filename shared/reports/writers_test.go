@@ -179,7 +179,7 @@ func TestXLSXSheetRollover(t *testing.T) {
 	// Times are date cells with a date-time format, durations plain numbers.
 	style, _ := f.GetCellStyle("sessions", "F2")
 	st, err := f.GetStyle(style)
-	if err != nil || st.CustomNumFmt == nil || !strings.Contains(*st.CustomNumFmt, "yyyy-mm-dd hh:mm:ss") {
+	if err != nil || st.CustomNumFmt == nil || *st.CustomNumFmt != `yyyy-mm-dd"T"hh:mm:ss.000"+00:00"` {
 		t.Fatalf("startTime style %+v %v", st, err)
 	}
 	if typ, _ := f.GetCellType("sessions", "L2"); typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {

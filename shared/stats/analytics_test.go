@@ -257,7 +257,8 @@ func TestAnalyticsJSONNames(t *testing.T) {
 		`"serviceLevel":"met"`,
 		`"businessHours":{"waitBeforeFirstReplyMs":10250,"untilFirstAgentMs":40000,"customerWait":{"count":1,"totalMs":10250,"maxMs":10250,"avgMs":10250}}`,
 		`"platformFigures":{"platform":"zendesk","response_time":{"first":12}}`,
-		`"responseSamples":{"customerWaitMs":[10250]}`,
+		`"responseSamples":{"customerWaitMs":[10250],"customerWaitBy":["a1"]}`,
+		`"firstReplyBy":"a1"`,
 	} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("card JSON lacks %s:\n%s", want, b)
@@ -265,14 +266,54 @@ func TestAnalyticsJSONNames(t *testing.T) {
 	}
 	// Every card: botContained and responseSamples, [] when no pair.
 	b, _ = json.Marshal(compute(t, stats.ModeNone, nil))
-	for _, want := range []string{`"botContained":false`, `"responseSamples":{"customerWaitMs":[]}`} {
+	for _, want := range []string{`"botContained":false`, `"responseSamples":{"customerWaitMs":[],"customerWaitBy":[]}`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("empty card JSON lacks %s:\n%s", want, b)
 		}
 	}
-	for _, absent := range []string{`"rating"`, `"serviceLevel"`, `"businessHours"`, `"platformFigures"`} {
+	for _, absent := range []string{`"rating"`, `"serviceLevel"`, `"businessHours"`, `"platformFigures"`, `"firstReplyBy"`} {
 		if strings.Contains(string(b), absent) {
 			t.Errorf("empty card JSON has %s:\n%s", absent, b)
 		}
+	}
+}
+
+// TestAttribution checks firstReplyBy and customerWaitBy, the two fields
+// beyond analytics.md that credit an agent in the productivity report.
+func TestAttribution(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		events     []transcript.Event
+		firstBy    string
+		waitBy     []string
+		waitAmount []int64
+	}{
+		{"no agent", []transcript.Event{started(0), msg(1, "c1", "hi"), msg(2, "b1", "hello"), ended(3, "", "")}, "", []string{}, []int64{}},
+		{"two agents: the second sends the first reply, both answer pairs",
+			[]transcript.Event{started(0), msg(1, "c1", "hi"), joined(2, "a1"), joined(3, "a2"),
+				msg(5, "a2", "Bob here"), msg(6, "c1", "thanks"), msg(9, "a1", "Ann too"), msg(10, "a1", "again"),
+				msg(11, "c1", "ok"), msg(20, "a2", "done"), ended(30, "a2", "")},
+			"a2", []string{"a2", "a1", "a2"}, []int64{4000, 3000, 9000}},
+		{"an agent message before any customer line is the first reply",
+			[]transcript.Event{started(0), joined(1, "a1"), msg(2, "a1", "hi there"), msg(3, "c1", "hello"), msg(4, "a1", "how can I help")},
+			"a1", []string{"a1"}, []int64{1000}},
+		{"a later period's reply is not the first reply",
+			[]transcript.Event{started(0), msg(1, "c1", "hi"), joined(2, "a1"), left(3, "a1", ""), joined(4, "a2"), msg(5, "a2", "hi")},
+			"", []string{"a2"}, []int64{4000}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, mode := range []stats.Mode{stats.ModeNone, stats.ModeFired, stats.ModeAll} {
+				c := compute(t, mode, tc.events)
+				if c.FirstReplyBy != tc.firstBy {
+					t.Errorf("mode %v: firstReplyBy = %q, want %q", mode, c.FirstReplyBy, tc.firstBy)
+				}
+				if d := cmp.Diff(tc.waitBy, c.ResponseSamples.CustomerWaitBy); d != "" {
+					t.Errorf("mode %v: customerWaitBy (-want +got):\n%s", mode, d)
+				}
+				if d := cmp.Diff(tc.waitAmount, c.ResponseSamples.CustomerWaitMs); d != "" {
+					t.Errorf("mode %v: customerWaitMs (-want +got):\n%s", mode, d)
+				}
+			}
+		})
 	}
 }

@@ -47,6 +47,12 @@ type Card struct {
 	PlatformFigures json.RawMessage `json:"platformFigures,omitempty"`
 	// ResponseSamples keeps every pair's amount for exact percentiles.
 	ResponseSamples ResponseSamples `json:"responseSamples"`
+	// FirstReplyBy is the participant id of the first reply's sender (the
+	// first agent message of the first handle period, the message
+	// waitBeforeFirstReplyMs ends at); "" (omitted) when there is none.
+	// Beyond analytics.md: the productivity report credits an agent's
+	// service level with it, which the card could not tell otherwise.
+	FirstReplyBy string `json:"firstReplyBy,omitempty"`
 }
 
 // Rating is the customer's rating of the chat: Score 1–5, Comment "" for none.
@@ -67,6 +73,12 @@ type BusinessHours struct {
 // pair order; CustomerWaitMs is never nil on a computed card.
 type ResponseSamples struct {
 	CustomerWaitMs []int64 `json:"customerWaitMs"`
+	// CustomerWaitBy is the participant id of the agent whose message ended
+	// each pair, parallel to CustomerWaitMs (never nil on a computed card).
+	// Beyond analytics.md: the productivity report needs per-agent
+	// percentiles. A card stored before this field has it nil (absent):
+	// its pairs are credited to no agent.
+	CustomerWaitBy []string `json:"customerWaitBy"`
 }
 
 // Service levels.

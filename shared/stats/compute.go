@@ -81,6 +81,7 @@ type engine struct {
 	pendingCust      bool // a customer line after the closing leave, at the same instant
 	firstAgentMsg    bool
 	firstAgentMsgAt  int64
+	firstAgentMsgBy  int32 // participant index of that message's sender
 	agentBeforeCust  bool
 	firstPeriodStart int64
 
@@ -98,8 +99,9 @@ type engine struct {
 	agentReply, agentWait group
 	custReply, custWait   group
 	custWaitSamples       []int64
-	custWaitBiz           group // business time of the customerWait pairs
-	maxPairs              int   // capacity for custWaitSamples
+	custWaitBy            []string // participant ids parallel to custWaitSamples
+	custWaitBiz           group    // business time of the customerWait pairs
+	maxPairs              int      // capacity for custWaitSamples
 
 	// session figures
 	firstAgentJoin, firstReply, firstBot int64
@@ -563,7 +565,7 @@ func (e *engine) agentMessage(pi int32, at int64) {
 		e.hasReply, e.firstReply = true, at
 	}
 	if !e.firstDone && !e.firstAgentMsg {
-		e.firstAgentMsg, e.firstAgentMsgAt = true, at
+		e.firstAgentMsg, e.firstAgentMsgAt, e.firstAgentMsgBy = true, at, pi
 		e.agentBeforeCust = !e.firstCustSeen
 	}
 	e.pair(sideAgent, at, pi)
@@ -583,6 +585,10 @@ func (e *engine) pair(side int, at int64, pi int32) {
 			e.custWaitSamples = make([]int64, 0, e.maxPairs)
 		}
 		e.custWaitSamples = append(e.custWaitSamples, at-e.runLast)
+		if e.custWaitBy == nil {
+			e.custWaitBy = make([]string, 0, e.maxPairs)
+		}
+		e.custWaitBy = append(e.custWaitBy, e.t.Participants[pi].ID)
 		if e.hours != nil {
 			e.custWaitBiz.add(e.hours.BusinessMs(e.runLast, at))
 		}
@@ -841,6 +847,13 @@ func (e *engine) analytics() {
 	c.ResponseSamples.CustomerWaitMs = e.custWaitSamples
 	if c.ResponseSamples.CustomerWaitMs == nil {
 		c.ResponseSamples.CustomerWaitMs = []int64{}
+	}
+	c.ResponseSamples.CustomerWaitBy = e.custWaitBy
+	if c.ResponseSamples.CustomerWaitBy == nil {
+		c.ResponseSamples.CustomerWaitBy = []string{}
+	}
+	if e.firstAgentMsg {
+		c.FirstReplyBy = e.t.Participants[e.firstAgentMsgBy].ID
 	}
 	first := c.WaitBeforeFirstReplyMs
 	if e.hours != nil {

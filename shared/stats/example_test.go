@@ -91,7 +91,8 @@ func TestSpecExample(t *testing.T) {
 			ResponseMaxMs: ms(25250), ResponseAvgMs: ms(25250)},
 		// analytics.md: a handoff, the first reply 10.25 s ≤ 60 s.
 		ServiceLevel:    stats.ServiceLevelMet,
-		ResponseSamples: stats.ResponseSamples{CustomerWaitMs: []int64{10250}},
+		ResponseSamples: stats.ResponseSamples{CustomerWaitMs: []int64{10250}, CustomerWaitBy: []string{"a1"}},
+		FirstReplyBy:    "a1",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("card (-want +got):\n%s", diff)

@@ -31,6 +31,7 @@ func (s *session) analytics(c *stats.Card, set stats.Settings, w waitReply, hand
 	for _, p := range w.customerWaitPairs {
 		c.ResponseSamples.CustomerWaitMs = append(c.ResponseSamples.CustomerWaitMs, p[1]-p[0])
 	}
+	c.ResponseSamples.CustomerWaitBy = append([]string{}, w.customerWaitBy...)
 
 	// businessHours: only when the folder has business hours.
 	f := set.Folder

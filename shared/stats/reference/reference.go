@@ -323,6 +323,8 @@ type waitReply struct {
 	perAgent                                           map[int]*group
 	// customerWaitPairs are the [from, to) of every customerWait pair.
 	customerWaitPairs [][2]int64
+	// customerWaitBy is the participant id that ended each pair.
+	customerWaitBy []string
 }
 
 func (s *session) overlapDormant(from, to int64) int64 {
@@ -370,6 +372,7 @@ func (s *session) waitReply() waitReply {
 		if sides[i] {
 			w.customerWait.add(m.At - last)
 			w.customerWaitPairs = append(w.customerWaitPairs, [2]int64{last, m.At})
+			w.customerWaitBy = append(w.customerWaitBy, s.t.Participants[m.P].ID)
 			ps := s.periodHolding(next.first)
 			amount := m.At - max(first, ps.from)
 			w.agentReply.add(amount)
@@ -510,6 +513,7 @@ func Compute(t *transcript.Transcript, set stats.Settings, attached []string) *s
 				firstCustomerAt, firstAgentAt = s.ev[firstCustomer].At, s.ev[firstAgent].At
 			}
 			c.AgentGreetingMs = ptr(s.ev[firstAgent].At - fp.from)
+			c.FirstReplyBy = s.t.Participants[s.ev[firstAgent].P].ID
 		}
 	}
 
