@@ -54,6 +54,9 @@ func FirstReplyMs(figures json.RawMessage) *int64 {
 	if err := strictjson.Unmarshal(top["platform"], &platform); err != nil {
 		return nil
 	}
+	if platform == "chatwoot" {
+		return chatwootFirstReplyMs(top)
+	}
 	p, ok := firstReplyPaths[platform]
 	if !ok {
 		return nil
@@ -79,4 +82,21 @@ func FirstReplyMs(figures json.RawMessage) *int64 {
 	}
 	n := int64(ms)
 	return &n
+}
+
+// chatwootFirstReplyMs is Chatwoot's first reply time: the conversation's
+// first_reply_created_at minus its created_at (both Unix seconds or RFC 3339,
+// as the decoder reads them), as docs/sources/chatwoot.md defines it; 0 or
+// absent first_reply_created_at means no reply.
+func chatwootFirstReplyMs(top map[string]jsontext.Value) *int64 {
+	first, err := cwTime("first_reply_created_at", top["first_reply_created_at"])
+	if err != nil || first == nil || *first <= 0 {
+		return nil
+	}
+	created, err := cwTime("created_at", top["created_at"])
+	if err != nil || created == nil || *first < *created {
+		return nil
+	}
+	ms := *first - *created
+	return &ms
 }
