@@ -167,8 +167,14 @@ func Sync(ctx context.Context, env config.Getenv, d Deps) (*syncer.Handler, erro
 	default:
 		router = sources.Single(src)
 	}
+	// FOLDERS is read once, here, as for the export: a bad entry stops the
+	// function at start-up, naming the folder and key.
+	fc, err := folders.FromEnv(env)
+	if err != nil {
+		return nil, err
+	}
 	h := &syncer.Handler{Syncer: syncer.New(store, router, syncer.Options{
-		Settings: syncCfg.Stats, Concurrency: syncCfg.Concurrency, NoPartial: !syncCfg.Partial,
+		Settings: syncCfg.Stats, Folders: fc, Concurrency: syncCfg.Concurrency, NoPartial: !syncCfg.Partial,
 		StaleAfter: syncCfg.StaleAfter, Logger: d.logger(), Now: d.Now,
 	})}
 	if router.HasObjects() {

@@ -17,13 +17,17 @@ import (
 
 	"github.com/chatcards/chatcards/shared/card"
 	"github.com/chatcards/chatcards/shared/cardstore"
+	"github.com/chatcards/chatcards/shared/folders"
 	"github.com/chatcards/chatcards/shared/sources"
 	"github.com/chatcards/chatcards/shared/stats"
 )
 
 // Options of a Syncer. Zero values take the documented defaults.
 type Options struct {
-	Settings    stats.Settings
+	Settings stats.Settings
+	// Folders are the FOLDERS settings (zone, business hours, target); nil:
+	// every folder takes the defaults.
+	Folders     *folders.Config
 	Concurrency int           // SYNC_CONCURRENCY, default 16
 	NoPartial   bool          // SYNC_PARTIAL=false: leave still-running sessions untouched
 	StaleAfter  time.Duration // STALE_AFTER, default 7 days
@@ -360,7 +364,11 @@ func (s *Syncer) apply(ctx context.Context, c *card.Card, res *sources.Result) (
 		s.opt.Logger.Error("transcript of another folder refused", "folder", c.Folder, "transcriptTenant", t, "sessionId", c.SessionID)
 		return Failed, &sources.BadTranscriptError{SessionID: c.SessionID, Err: fmt.Errorf("transcript belongs to folder %q, not the card's folder %q", t, c.Folder)}
 	}
-	hash := s.sourceHash(res.Hash)
+	set := s.opt.Settings
+	if s.opt.Folders != nil {
+		set.Folder = s.opt.Folders.For(c.Folder)
+	}
+	hash := s.sourceHash(res.Hash, set)
 	return s.write(ctx, c, "update card", func(c *card.Card) (*card.Card, Outcome) {
 		if !c.Active && !staleClosed(c) && c.SourceHash == "" {
 			// Closed without figures by something other than staleness:
@@ -370,7 +378,7 @@ func (s *Syncer) apply(ctx context.Context, c *card.Card, res *sources.Result) (
 		if c.SourceHash == hash {
 			return nil, Unchanged
 		}
-		figures := stats.Compute(res.Transcript, s.opt.Settings, c.AttachedTickets)
+		figures := stats.Compute(res.Transcript, set, c.AttachedTickets)
 		if figures.Active && s.opt.NoPartial {
 			return nil, Skipped
 		}
@@ -407,11 +415,21 @@ func (s *Syncer) write(ctx context.Context, c *card.Card, what string, next func
 	}
 }
 
-// sourceHash ties the transcript to the settings it was computed with, so a
-// change of STATS_MODE or thresholds recomputes the cards.
-func (s *Syncer) sourceHash(transcriptHash string) string {
-	h := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%d|%d|%t", transcriptHash, s.opt.Settings.Mode,
-		s.opt.Settings.IdleThreshold.Milliseconds(), s.opt.Settings.AsyncIdleThreshold.Milliseconds(), s.opt.NoPartial))
+// engineVersion names the card figures the engine computes; bump it when a
+// release adds or changes a figure, so the next sync recomputes every card
+// whose transcript did not change (otherwise old cards never gain it).
+const engineVersion = 2
+
+// sourceHash ties the transcript to the settings it was computed with (the
+// engine version, statistics settings and the folder's FOLDERS entry), so a
+// change of any of them recomputes the card and nothing else does.
+func (s *Syncer) sourceHash(transcriptHash string, set stats.Settings) string {
+	folder := ""
+	if set.Folder != nil {
+		folder = set.Folder.Fingerprint()
+	}
+	h := sha256.Sum256(fmt.Appendf(nil, "%s|%d|%s|%d|%d|%t|%s", transcriptHash, engineVersion, set.Mode,
+		set.IdleThreshold.Milliseconds(), set.AsyncIdleThreshold.Milliseconds(), s.opt.NoPartial, folder))
 	return hex.EncodeToString(h[:])
 }
 
