@@ -319,3 +319,29 @@ func TestCountingStore(t *testing.T) {
 		t.Errorf("counted %d cards, %d finals; want 10 and 1", total, finals)
 	}
 }
+
+func TestStatsSettings(t *testing.T) {
+	zendesk := "../../shared/formats/testdata/zendesk/chat_full.json"
+	code, out, errOut := runCLI(t, "stats", "-settings", "testdata/helsinki_weekdays.settings.json", zendesk)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{`"serviceLevel": "met"`, `"businessHours": {`, `"waitBeforeFirstReplyMs": 10250`, `"platform": "zendesk"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("card lacks %s", want)
+		}
+	}
+	// Without settings: no business-hours figures, the 60 s default target.
+	_, out, _ = runCLI(t, "stats", zendesk)
+	if strings.Contains(out, `"businessHours"`) || !strings.Contains(out, `"serviceLevel": "met"`) {
+		t.Errorf("default settings: businessHours present or serviceLevel not met")
+	}
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"businessHours": {"mon": ["17:00-08:00"]}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = runCLI(t, "stats", "-settings", bad, zendesk)
+	if code != 1 || !strings.Contains(errOut, "businessHours.mon[0]") {
+		t.Errorf("bad settings: exit %d, stderr %q; want 1 naming businessHours.mon[0]", code, errOut)
+	}
+}

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"time"
 
+	"github.com/chatcards/chatcards/shared/folders"
 	"github.com/chatcards/chatcards/shared/stats"
 )
 
@@ -20,8 +23,13 @@ go to stderr. Exit 1 with one line on stderr when the file cannot be read.
 
 ` + formatsHelp() + `
 
+With -settings FILE, FILE holds one folder's settings (the JSON of one
+FOLDERS entry: timeZone, businessHours, holidays, firstReplyTarget, prices),
+so serviceLevel and the businessHours figures can be checked by hand; the
+zone defaults to UTC when the entry names none.
+
 Environment: none (the thresholds are flags here; the sync reads STATS_MODE,
-IDLE_THRESHOLD and ASYNC_IDLE_THRESHOLD).`,
+IDLE_THRESHOLD, ASYNC_IDLE_THRESHOLD and FOLDERS).`,
 		run: runStats,
 	})
 }
@@ -33,6 +41,7 @@ func runStats(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	mode := fs.String("mode", "fired", "which statistics to attach: none, fired or all")
 	idle := fs.Duration("idle", stats.DefaultSettings().IdleThreshold, "idle threshold inside live chats")
 	asyncIdle := fs.Duration("async-idle", stats.DefaultSettings().AsyncIdleThreshold, "idle threshold inside dormant periods of async sessions")
+	settingsFile := fs.String("settings", "", "a `FILE` holding one folder's settings (one FOLDERS entry)")
 	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
 		return code
 	}
@@ -49,12 +58,24 @@ func runStats(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if *idle < 0 || *asyncIdle < 0 {
 		return badUsage(stderr, fs, "thresholds must not be negative")
 	}
+	set := stats.Settings{Mode: m, IdleThreshold: *idle, AsyncIdleThreshold: *asyncIdle}
+	if *settingsFile != "" {
+		raw, err := os.ReadFile(*settingsFile)
+		if err == nil {
+			set.Folder, err = folders.ParseEntry(raw, folders.Defaults{Location: time.UTC})
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "chatcards stats: -settings:", oneLine(err.Error()))
+			return 1
+		}
+	}
 	d, err := decodeInput("stats", fs.Arg(0), *format, *verbose, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "chatcards stats:", oneLine(err.Error()))
 		return 1
 	}
-	card := stats.Compute(d.Transcript, stats.Settings{Mode: m, IdleThreshold: *idle, AsyncIdleThreshold: *asyncIdle}, nil)
+	card := stats.Compute(d.Transcript, set, nil)
+	card.PlatformFigures = d.Figures
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
