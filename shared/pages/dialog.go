@@ -267,7 +267,7 @@ func dialogViewOf(c *card.Card, opt DialogOptions) dialogView {
 			if visible[e.Participant] {
 				l.Role, l.RoleText = "agent", e.Role
 			} else {
-				l.Role, l.RoleText = "internal", "internal · "+e.Role+" (coach or monitor, not shown to the customer)"
+				l.Role, l.RoleText = "internal", e.Role+" · coach or monitor, not shown to the customer"
 				v.Internal++
 			}
 		default:

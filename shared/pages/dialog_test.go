@@ -155,7 +155,7 @@ func checkMarkup(t *testing.T, payload, page string) {
 		"dl": true, "dt": true, "dd": true, "section": true, "strong": true, "ul": true, "ol": true, "li": true,
 		"time": true, "table": true, "thead": true, "tbody": true, "tr": true, "th": true, "td": true, "footer": true}
 	attrs := map[string]bool{"lang": true, "charset": true, "name": true, "content": true, "rel": true, "href": true,
-		"class": true, "id": true, "title": true, "aria-hidden": true}
+		"class": true, "id": true, "title": true, "aria-hidden": true, "data-label": true}
 	z := xhtml.NewTokenizer(strings.NewReader(page))
 	for {
 		tt := z.Next()
