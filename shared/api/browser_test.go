@@ -106,7 +106,7 @@ func TestDialogInBrowser(t *testing.T) {
 
 	for _, tc := range []struct {
 		name, url, want string
-		at             time.Time
+		at              time.Time
 	}{
 		{"dialog", link, "Read-only shared view", fixedNow},
 		{"expired", link, "This link has expired", fixedNow.Add(8 * 24 * time.Hour)},
