@@ -457,3 +457,39 @@ func TestDialogEscapesCreateFields(t *testing.T) {
 		t.Errorf("payload shown escaped %d times, want ≥ 5 (name, channel, metadata, page, ticket)", n)
 	}
 }
+
+// Through API Gateway: the share call builds an https link on the API's own
+// host, and the link answers the page as text with its headers.
+func TestLambdaShareLink(t *testing.T) {
+	e := newShareEnv(t)
+	e.put(t, folderA, "w-2026-11-20-0001", "hello from lambda")
+	lh := api.NewLambdaHandler(e.h)
+	ev := loadEvent(t, "apigw-v2-get.json")
+	ev.RequestContext.HTTP.Method = "POST"
+	ev.RawPath = "/v1/chat-sessions/w-2026-11-20-0001/share"
+	res, err := lh(context.Background(), ev)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("share: %v %d %s", err, res.StatusCode, res.Body)
+	}
+	var a shareAnswer
+	if err := json.Unmarshal([]byte(res.Body), &a); err != nil {
+		t.Fatal(err)
+	}
+	prefix := "https://abc123defg.execute-api.eu-north-1.amazonaws.com/v1/chat-sessions/w-2026-11-20-0001?"
+	if !strings.HasPrefix(a.URL, prefix) {
+		t.Fatalf("url %q", a.URL)
+	}
+	ev = loadEvent(t, "apigw-v2-get.json")
+	ev.RawQueryString = strings.TrimPrefix(a.URL, prefix)
+	delete(ev.Headers, "authorization")
+	ev.Headers["accept"] = browserAccept
+	res, err = lh(context.Background(), ev)
+	if err != nil || res.StatusCode != 200 || res.IsBase64Encoded || !strings.Contains(res.Body, "hello from lambda") {
+		t.Fatalf("link: %v %d %v", err, res.StatusCode, res.IsBase64Encoded)
+	}
+	for _, k := range []string{"Content-Security-Policy", "Referrer-Policy", "X-Content-Type-Options", "Cache-Control"} {
+		if res.Headers[k] == "" {
+			t.Errorf("Lambda answer lacks %s: %v", k, res.Headers)
+		}
+	}
+}
