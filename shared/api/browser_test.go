@@ -88,6 +88,18 @@ func TestDialogInBrowser(t *testing.T) {
 	if _, _, err := e.store.Create(context.Background(), richCard(folderA, "w-2026-11-20-0001")); err != nil {
 		t.Fatal(err)
 	}
+	// The longest values the API accepts, without a space to break at.
+	long := richCard(folderA, strings.Repeat("w", 128))
+	long.CustomerName, long.Customer = strings.Repeat("N", 256), strings.Repeat("p", 256)
+	long.ChatLog[0].Name, long.ChatLog[0].Participant = strings.Repeat("N", 256), strings.Repeat("c", 128)
+	long.ChatLog[7].File.Name = strings.Repeat("f", 255) + ".log"
+	long.RelatedTickets = []string{strings.Repeat("T", 128)}
+	long.Metadata = map[string]string{strings.Repeat("k", 64): strings.Repeat("v", 512)}
+	long.Agents[0].Name = strings.Repeat("A", 256)
+	long.ChatLog[4].Name = strings.Repeat("A", 256)
+	if _, _, err := e.store.Create(context.Background(), long); err != nil {
+		t.Fatal(err)
+	}
 	hits := &hitLog{}
 	srv := httptest.NewServer(hits.wrap(e.h))
 	defer srv.Close()
@@ -102,6 +114,12 @@ func TestDialogInBrowser(t *testing.T) {
 	}
 	link := strings.Split(strings.Split(rr.Body.String(), `"url":"`)[1], `"`)[0]
 	link = strings.ReplaceAll(link, `\u0026`, "&")
+	req = httptest.NewRequest("POST", "/v1/chat-sessions/"+long.SessionID+"/share?folder=acme", nil)
+	req.Header.Set("Authorization", "Bearer "+tokenA)
+	req.Host = strings.TrimPrefix(srv.URL, "http://")
+	rr = httptest.NewRecorder()
+	e.h.ServeHTTP(rr, req)
+	longLink := strings.ReplaceAll(strings.Split(strings.Split(rr.Body.String(), `"url":"`)[1], `"`)[0], `\u0026`, "&")
 	hits.take()
 
 	for _, tc := range []struct {
@@ -109,6 +127,7 @@ func TestDialogInBrowser(t *testing.T) {
 		at              time.Time
 	}{
 		{"dialog", link, "Read-only shared view", fixedNow},
+		{"long", longLink, "Read-only shared view", fixedNow},
 		{"expired", link, "This link has expired", fixedNow.Add(8 * 24 * time.Hour)},
 		{"altered", strings.Replace(link, "folder=acme", "folder=beta", 1), "This link is not valid", fixedNow},
 	} {
@@ -130,10 +149,12 @@ func TestDialogInBrowser(t *testing.T) {
 					t.Errorf("%d internal lines, want 1", n)
 				}
 			}
-			if tc.name == "dialog" {
+			if tc.name == "dialog" || tc.name == "long" {
 				p.Check(tc.name)
+				phoneFits(t, p)
 			} else {
 				checkErrorPage(t, p, tc.name, tc.url)
+				phoneFits(t, p)
 			}
 			if got := hits.take(); len(got) != 1 || got[0] != strings.TrimPrefix(tc.url, srv.URL) {
 				t.Errorf("the browser asked the server for %q, want only the page", got)
@@ -166,5 +187,17 @@ func checkErrorPage(t *testing.T, p *browsertest.Page, name, pageURL string) {
 	}
 	for _, r := range p.ForeignRequests() {
 		t.Errorf("browsertest: request other than the page itself: %s", r)
+	}
+}
+
+// phoneFits fails when the page, left at phone width by the screenshots, is
+// wider than the phone. browsertest's HorizontalOverflow compares with
+// window.innerWidth, which a mobile-emulating Chromium widens to fit a page
+// that sticks out (it zooms out), so it cannot see this; the document's
+// own width can.
+func phoneFits(t *testing.T, p *browsertest.Page) {
+	t.Helper()
+	if w := browsertest.Eval[int](p, `document.documentElement.scrollWidth`); w > browsertest.PhoneWidth {
+		t.Errorf("at %d px the page is %d px wide: something does not wrap", browsertest.PhoneWidth, w)
 	}
 }

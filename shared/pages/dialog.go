@@ -192,6 +192,8 @@ func dialogViewOf(c *card.Card, opt DialogOptions) dialogView {
 		fig("Ended", dialogTime(end, loc, true), dialogSpan(start, end))
 	}
 	switch w := c.WaitBeforeFirstReplyMs; {
+	case w != nil && *w == 0:
+		fig("Wait before first reply", dialogDuration(0), "the agent wrote first")
 	case w != nil:
 		fig("Wait before first reply", dialogDuration(*w), "")
 	case c.ServiceLevel != "" || len(c.Agents) > 0:
