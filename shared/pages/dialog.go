@@ -210,6 +210,18 @@ func dialogViewOf(c *card.Card, opt DialogOptions) dialogView {
 	} else {
 		fig("Handle time", "—", "no live chat")
 	}
+	var agentNames []string
+	for _, a := range c.Agents {
+		agentNames = append(agentNames, dialogOr(a.Name, a.Person))
+	}
+	switch {
+	case len(agentNames) > 0:
+		fig("Agents", strings.Join(agentNames, ", "), "")
+	case c.NoOperatorResponse:
+		fig("Agents", "none", "an agent was expected")
+	default:
+		fig("Agents", "none", "")
+	}
 	switch c.ServiceLevel {
 	case stats.ServiceLevelMet:
 		fig("Service level", "met", "first reply within target")
@@ -228,6 +240,14 @@ func dialogViewOf(c *card.Card, opt DialogOptions) dialogView {
 		fig("Ended by", dialogOr(strings.ToLower(by.Str), "—"), "reason: "+dialogOr(strings.ToLower(reason.Str), "—"))
 	} else {
 		fig("Ended by", "—", "")
+	}
+	if c.Rating != nil {
+		fig("Rating", fmt.Sprintf("%d of 5", c.Rating.Score), "see the comment below")
+		if c.Rating.Comment == "" {
+			v.Figures[len(v.Figures)-1].Note = "no comment"
+		}
+	} else {
+		fig("Rating", "—", "not rated")
 	}
 	if c.Abandoned {
 		fig("Abandoned", "yes", "handed off, no agent took part")

@@ -71,7 +71,7 @@ func TestDialogShowsTheCard(t *testing.T) {
 		"Fri 20 Nov 2026, 11:00:00 EET (UTC+02:00)", // start in the folder's zone
 		"Fri 20 Nov 2026, 11:12:30 EET (UTC+02:00)", // end
 		"lasted 12 min 30 s", "11 min 30 s",         // handle time 690 s
-		"Jane Doe (person/1042)", ">met<", "not contained", ">client<", "reason: quit",
+		"Jane Doe (person/1042)", ">met<", "<dt>Agents</dt><dd>Sam Agent</dd>", "not contained", ">client<", "reason: quit",
 		`class="msg r-customer"`, `class="msg r-bot"`, `class="msg r-system"`, `class="msg r-agent"`,
 		`class="msg r-internal"`, `<span class="tag">internal</span><span class="who">Kim Coach</span>`,
 		"<time title=\"Fri 20 Nov 2026, 11:01:00 EET (UTC+02:00)\">11:01:00</time>",
