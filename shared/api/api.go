@@ -95,7 +95,10 @@ type server struct {
 // X-Request-Id, and only a 500 body repeats it; bodies are read strictly and
 // null is refused (decodeStrict); every Store and Reports call runs under
 // Config.StoreTimeout and one that runs out of it is 503 with Retry-After.
-// docs/api.md is the user-facing version of these choices.
+// The card call answers the dialog page to a browser (WantsHTML) and a
+// share link (?share=) always, HTML errors keeping the JSON statuses; the
+// share call checks token, folder right, then sharing on (501), id, body,
+// the card (404). docs/api.md is the user-facing version of these choices.
 func New(cfg Config) http.Handler {
 	if cfg.Store == nil {
 		panic("api.New: Config.Store is required")
