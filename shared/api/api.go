@@ -10,11 +10,14 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/chatcards/chatcards/shared/card"
 	"github.com/chatcards/chatcards/shared/cardstore"
+	"github.com/chatcards/chatcards/shared/folders"
 	"github.com/chatcards/chatcards/shared/reports"
+	"github.com/chatcards/chatcards/shared/share"
 	"github.com/chatcards/chatcards/shared/transcript"
 )
 
@@ -53,6 +56,15 @@ type Config struct {
 	// negative: DefaultStoreTimeout). A call that runs out of it is answered
 	// 503 with Retry-After. Store and Reports must honour their context.
 	StoreTimeout time.Duration
+	// Folders gives each folder its time zone for the dialog page; nil:
+	// every folder in UTC.
+	Folders *folders.Config
+	// ShareKey signs share links (at least share.MinKeyBytes); nil switches
+	// sharing off: the share call and every link answer 501.
+	ShareKey []byte
+	// ShareBaseURL is the scheme, host and optional path prefix of share
+	// links ("https://api.example.com"); empty: the request's own.
+	ShareBaseURL string
 }
 
 type server struct {
@@ -64,10 +76,15 @@ type server struct {
 	newID   func() string
 	timeout time.Duration
 	mux     *http.ServeMux
+
+	folders   *folders.Config
+	shareKey  []byte
+	shareBase string
 }
 
 // New returns the API handler. It panics only on a programming error: a nil
-// Store or Tokens, which wiring code must never pass.
+// Store or Tokens, a ShareKey shorter than share.MinKeyBytes or a bad
+// ShareBaseURL, which wiring code must never pass.
 //
 // Where the contract is silent the handler chooses: checks run token (401),
 // folder (400), folder right (403), content type (415), size (413), body
@@ -78,7 +95,10 @@ type server struct {
 // X-Request-Id, and only a 500 body repeats it; bodies are read strictly and
 // null is refused (decodeStrict); every Store and Reports call runs under
 // Config.StoreTimeout and one that runs out of it is 503 with Retry-After.
-// docs/api.md is the user-facing version of these choices.
+// The card call answers the dialog page to a browser (WantsHTML) and a
+// share link (?share=) always, HTML errors keeping the JSON statuses; the
+// share call checks token, folder right, then sharing on (501), id, body,
+// the card (404). docs/api.md is the user-facing version of these choices.
 func New(cfg Config) http.Handler {
 	if cfg.Store == nil {
 		panic("api.New: Config.Store is required")
@@ -95,6 +115,20 @@ func New(cfg Config) http.Handler {
 		newID:   cfg.NewRequestID,
 		timeout: cfg.StoreTimeout,
 		mux:     http.NewServeMux(),
+
+		folders:   cfg.Folders,
+		shareKey:  cfg.ShareKey,
+		shareBase: strings.TrimSuffix(cfg.ShareBaseURL, "/"),
+	}
+	if s.shareKey != nil {
+		if err := share.CheckKey(s.shareKey); err != nil {
+			panic("api.New: Config.ShareKey: " + err.Error())
+		}
+	}
+	if s.shareBase != "" {
+		if _, err := share.URL(s.shareBase, make([]byte, share.MinKeyBytes), "f", "i", time.Unix(0, 0)); err != nil {
+			panic("api.New: Config.ShareBaseURL: " + err.Error())
+		}
 	}
 	if s.timeout <= 0 {
 		s.timeout = DefaultStoreTimeout
@@ -109,7 +143,8 @@ func New(cfg Config) http.Handler {
 		s.newID = randomID
 	}
 	s.mux.HandleFunc("POST /v1/chat-sessions", s.authed(s.createSession))
-	s.mux.HandleFunc("GET /v1/chat-sessions/{id}", s.authed(s.getSession))
+	s.mux.HandleFunc("GET /v1/chat-sessions/{id}", s.cardOrDialog)
+	s.mux.HandleFunc("POST /v1/chat-sessions/{id}/share", s.authed(s.shareLink))
 	s.mux.HandleFunc("POST /v1/chat-sessions/{id}/tickets", s.authed(s.attachTicket))
 	s.mux.HandleFunc("GET /v1/reports", s.authed(s.listReports))
 	s.mux.HandleFunc("GET /v1/health", s.health)
@@ -325,6 +360,10 @@ func (s *server) getSession(w http.ResponseWriter, r *http.Request, folder strin
 	c, err := s.store.Get(ctx, folder, id)
 	if err = late(ctx, err); err != nil {
 		s.storeError(w, r, "get", err)
+		return
+	}
+	if wantsHTMLPage(r) {
+		s.dialogPage(w, r, c, time.Time{})
 		return
 	}
 	writeJSON(w, http.StatusOK, c)

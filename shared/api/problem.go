@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 
 	"github.com/chatcards/chatcards/shared/card"
+	"github.com/chatcards/chatcards/shared/pages"
 )
 
 // problem is an RFC 9457 problem document. Type is a URN per kind of
@@ -20,6 +22,9 @@ type problem struct {
 	Detail    string       `json:"detail"`
 	RequestID string       `json:"requestId,omitempty"`
 	Errors    []FieldError `json:"errors,omitempty"`
+	// headline is the one-line title of the HTML page of this problem,
+	// when it says more than pageHeadlines[Status].
+	headline string
 }
 
 // FieldError names one invalid input: a body field (JSON path such as
@@ -48,6 +53,43 @@ var problemTypes = map[int]string{
 	http.StatusUnsupportedMediaType:  "urn:chatcards:problem:unsupported-media-type",
 	http.StatusServiceUnavailable:    "urn:chatcards:problem:unavailable",
 	http.StatusInternalServerError:   "urn:chatcards:problem:internal",
+	http.StatusNotImplemented:        "urn:chatcards:problem:not-configured",
+}
+
+// Share-link problems. An altered link and an expired one are both 403 but
+// told apart (type and page), so the reader knows whether asking for a new
+// link will help; neither says what exactly was wrong.
+func linkInvalid() problem {
+	return problem{Status: http.StatusForbidden, Type: "urn:chatcards:problem:link-invalid",
+		headline: "This link is not valid",
+		Detail:   "The link was changed or cut short, or it is not a chatcards share link. Ask the person who sent it for a new one."}
+}
+
+func linkExpired() problem {
+	return problem{Status: http.StatusForbidden, Type: "urn:chatcards:problem:link-expired",
+		headline: "This link has expired",
+		Detail:   "Share links work for a limited time. Ask the person who sent it for a new one."}
+}
+
+// sharingOff answers share calls and links when no share key is
+// configured: 501, because it is how this deployment is set up, not a
+// passing fault a retry would clear (503).
+func sharingOff() problem {
+	return problem{Status: http.StatusNotImplemented, headline: "Sharing is switched off",
+		Detail: "sharing is not configured on this service: set SHARE_KEY or SHARE_KEY_SECRET"}
+}
+
+// pageHeadlines title the HTML page of a problem by status, for browser
+// requests of the dialog view; the status itself is the same as the JSON
+// answer's (statusOf and the checks above decide it).
+var pageHeadlines = map[int]string{
+	http.StatusBadRequest:          "This address is not valid",
+	http.StatusUnauthorized:        "An API token is needed",
+	http.StatusForbidden:           "Not allowed",
+	http.StatusNotFound:            "No such chat",
+	http.StatusMethodNotAllowed:    "Not allowed",
+	http.StatusServiceUnavailable:  "Please try again shortly",
+	http.StatusInternalServerError: "Something went wrong",
 }
 
 // statusOf is the one place where a domain error becomes an HTTP answer.
@@ -102,6 +144,10 @@ func (s *server) problem(w http.ResponseWriter, r *http.Request, p problem) {
 		id, _ := r.Context().Value(requestIDKey).(string)
 		p = problem{Type: p.Type, Title: p.Title, Status: p.Status, Detail: "internal error", RequestID: id}
 	}
+	if wantsHTMLPage(r) {
+		s.problemPage(w, p)
+		return
+	}
 	b, err := json.Marshal(p)
 	if err != nil { // a struct of strings and ints always marshals
 		b = []byte(`{"type":"urn:chatcards:problem:internal","title":"Internal Server Error","status":500,"detail":"internal error"}`)
@@ -134,3 +180,30 @@ func tooLarge() problem {
 }
 
 func parseQuery(raw string) (url.Values, error) { return url.ParseQuery(raw) }
+
+// problemPage writes p as an HTML page for a browser: same status and
+// headers (Retry-After, WWW-Authenticate, Allow are set by the caller), the
+// detail as the message, and for a 500 only the request id.
+func (s *server) problemPage(w http.ResponseWriter, p problem) {
+	title := p.headline
+	if title == "" {
+		title = pageHeadlines[p.Status]
+	}
+	if title == "" {
+		title = p.Title
+	}
+	msg := p.Detail
+	if p.Status == http.StatusInternalServerError {
+		msg = "internal error; request id " + p.RequestID
+	}
+	var b bytes.Buffer
+	if err := pages.DialogError(&b, pages.DialogProblem{Status: p.Status, Title: title, Message: msg}); err != nil {
+		b.Reset()
+		b.WriteString("internal error") // the embedded templates are tested; never expected
+	}
+	h := w.Header()
+	h.Del("Content-Length")
+	pages.DialogHeaders(h)
+	w.WriteHeader(p.Status)
+	_, _ = w.Write(b.Bytes())
+}

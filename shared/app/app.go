@@ -21,6 +21,7 @@ import (
 	"github.com/chatcards/chatcards/shared/config"
 	"github.com/chatcards/chatcards/shared/folders"
 	"github.com/chatcards/chatcards/shared/reports"
+	"github.com/chatcards/chatcards/shared/share"
 	"github.com/chatcards/chatcards/shared/sources"
 	"github.com/chatcards/chatcards/shared/syncer"
 )
@@ -39,6 +40,9 @@ type Deps struct {
 	// Now is the clock of the API, the sync and the export (else time.Now), so a
 	// test on fixed-date events injects the date instead of meeting today.
 	Now func() time.Time
+	// ShareKey signs share links; nil: SHARE_KEY / SHARE_KEY_SECRET (none
+	// set: sharing off).
+	ShareKey []byte
 }
 
 // lazyAWS loads the AWS configuration only when a part needs it, so local
@@ -120,7 +124,27 @@ func API(ctx context.Context, env config.Getenv, d Deps) (http.Handler, error) {
 			}
 		}
 	}
-	cfg := api.Config{Store: store, Tokens: tokens, Reports: d.Catalog, Logger: d.logger(), StoreTimeout: settings.StoreTimeout, Now: d.Now}
+	fc, err := folders.FromEnv(env)
+	if err != nil {
+		return nil, err
+	}
+	shareKey := d.ShareKey
+	if shareKey == nil {
+		if shareKey, err = loadShareKey(ctx, env, &aw, settings.StoreTimeout); err != nil {
+			return nil, err
+		}
+	}
+	if shareKey == nil {
+		d.logger().WarnContext(ctx, "sharing is off: set SHARE_KEY or SHARE_KEY_SECRET to make share links")
+	}
+	base := strings.TrimSpace(env("SHARE_BASE_URL"))
+	if base != "" {
+		if _, err := share.URL(base, make([]byte, share.MinKeyBytes), "f", "i", time.Unix(0, 0)); err != nil {
+			return nil, fmt.Errorf("SHARE_BASE_URL=%q: want an absolute https URL such as https://api.example.com (optionally with a path prefix), no query", base)
+		}
+	}
+	cfg := api.Config{Store: store, Tokens: tokens, Reports: d.Catalog, Logger: d.logger(), StoreTimeout: settings.StoreTimeout,
+		Folders: fc, ShareKey: shareKey, ShareBaseURL: base, Now: d.Now}
 	if cfg.Reports == nil {
 		if bucket := strings.TrimSpace(env("REPORTS_BUCKET")); bucket != "" {
 			awsCfg, err := aw.get(ctx)
@@ -132,6 +156,38 @@ func API(ctx context.Context, env config.Getenv, d Deps) (http.Handler, error) {
 		}
 	}
 	return api.New(cfg), nil
+}
+
+// loadShareKey reads the share-link key from SHARE_KEY or, better (it does
+// not show in the function's configuration), the Secrets Manager secret
+// SHARE_KEY_SECRET; nil when neither is set. The key is used as its bytes;
+// shorter than share.MinKeyBytes stops the start, naming the variable but
+// never the key.
+func loadShareKey(ctx context.Context, env config.Getenv, aw *lazyAWS, timeout time.Duration) ([]byte, error) {
+	plain, secret := strings.TrimSpace(env("SHARE_KEY")), strings.TrimSpace(env("SHARE_KEY_SECRET"))
+	name := "SHARE_KEY"
+	switch {
+	case plain == "" && secret == "":
+		return nil, nil
+	case plain != "" && secret != "":
+		return nil, errors.New("set SHARE_KEY or SHARE_KEY_SECRET, not both")
+	case secret != "":
+		name = "SHARE_KEY_SECRET"
+		cfg, err := aw.get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		sctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		if plain, err = config.Secret(sctx, cfg, secret); err != nil {
+			return nil, fmt.Errorf("SHARE_KEY_SECRET: %w", err)
+		}
+	}
+	key := []byte(plain)
+	if err := share.CheckKey(key); err != nil {
+		return nil, fmt.Errorf("%s: the key has %d bytes, want at least %d (e.g. openssl rand -base64 48)", name, len(key), share.MinKeyBytes)
+	}
+	return key, nil
 }
 
 // Sync builds the sync function's handler.

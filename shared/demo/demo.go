@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -25,6 +26,7 @@ import (
 	"github.com/chatcards/chatcards/shared/api"
 	"github.com/chatcards/chatcards/shared/card"
 	"github.com/chatcards/chatcards/shared/cardstore"
+	"github.com/chatcards/chatcards/shared/pages"
 	"github.com/chatcards/chatcards/shared/platform"
 	"github.com/chatcards/chatcards/shared/progress"
 	"github.com/chatcards/chatcards/shared/reports"
@@ -58,7 +60,11 @@ type Summary struct {
 	BusiestAgent                                            string
 	BusiestAgentSessions                                    int
 	Files                                                   []string // report files, relative to Out
-	FirstSync, SecondSync                                   syncer.Summary
+	// SummaryPage is the day's summary.html beside the reports, when the
+	// export wrote one; DialogPage is one chat's dialog view saved as HTML.
+	// Both are paths under Out, for the user to open in a browser.
+	SummaryPage, DialogPage string
+	FirstSync, SecondSync   syncer.Summary
 }
 
 const token = "demo-token-not-secret"
@@ -186,10 +192,70 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	}
 	say("▸ export: %d report files under %s", len(s.Files), opt.Out)
 
-	if err := s.tally(ctx, opt.Store, opt.Folder, opt.Day); err != nil {
+	show, err := s.tally(ctx, opt.Store, opt.Folder, opt.Day)
+	if err != nil {
 		return nil, err
 	}
+	for _, m := range manifests {
+		p := filepath.Join(opt.Out, filepath.FromSlash(path.Dir(reports.ManifestKey(m.Folder, m.Date))), "summary.html")
+		if _, err := os.Stat(p); err == nil {
+			s.SummaryPage = p
+		}
+	}
+	if show != nil {
+		// A listing may leave the chat log out; the page needs the card whole.
+		if show, err = opt.Store.Get(ctx, opt.Folder, show.SessionID); err != nil {
+			return nil, err
+		}
+		if s.DialogPage, err = saveDialog(opt.Out, show); err != nil {
+			return nil, err
+		}
+		say("▸ dialog view of %s saved as %s", show.SessionID, s.DialogPage)
+	}
 	return s, nil
+}
+
+// saveDialog writes c's dialog page (as the API shows it to a browser) to
+// out/dialog-<id>.html. A ':' of the id becomes '_' so the name is valid on
+// every file system.
+func saveDialog(out string, c *card.Card) (string, error) {
+	var b bytes.Buffer
+	if err := pages.Dialog(&b, c, pages.DialogOptions{Location: time.UTC}); err != nil {
+		return "", fmt.Errorf("dialog page of %s: %w", c.SessionID, err)
+	}
+	name := filepath.Join(out, "dialog-"+strings.ReplaceAll(c.SessionID, ":", "_")+".html")
+	if err := os.WriteFile(name, b.Bytes(), 0o644); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// showcase reports whether a makes a better first dialog page to open than
+// b: a closed live chat with a rating and many lines shows the most.
+func showcase(a, b *card.Card) bool {
+	if b == nil {
+		return true
+	}
+	score := func(c *card.Card) int {
+		n := min(c.MessageCount, 40)
+		if !c.Active {
+			n += 100
+		}
+		if len(c.Agents) > 0 {
+			n += 100
+		}
+		if c.Rating != nil {
+			n += 50
+		}
+		if len(c.RelatedTickets) > 0 {
+			n += 20
+		}
+		return n
+	}
+	if sa, sb := score(a), score(b); sa != sb {
+		return sa > sb
+	}
+	return a.SessionID < b.SessionID
 }
 
 // serve runs h on a loopback port until stop is called.
@@ -308,8 +374,10 @@ func post(ctx context.Context, url string, body any) (int, error) {
 	return resp.StatusCode, nil
 }
 
-// tally reads the cards back for the closing summary.
-func (s *Summary) tally(ctx context.Context, store cardstore.Store, folder string, day time.Time) error {
+// tally reads the cards back for the closing summary, and picks the card
+// whose dialog page the demo saves.
+func (s *Summary) tally(ctx context.Context, store cardstore.Store, folder string, day time.Time) (*card.Card, error) {
+	var show *card.Card
 	var waitTotal int64
 	agentSessions := map[string]int{}
 	names := map[string]string{}
@@ -317,10 +385,13 @@ func (s *Summary) tally(ctx context.Context, store cardstore.Store, folder strin
 	for {
 		page, err := store.ListByStart(ctx, folder, day, day.AddDate(0, 0, 1), cardstore.ListOptions{Cursor: cursor, Limit: 500})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, c := range page.Cards {
 			s.count(c, &waitTotal, agentSessions, names)
+			if showcase(c, show) {
+				show = c
+			}
 		}
 		if cursor = page.Next; cursor == "" {
 			break
@@ -347,7 +418,7 @@ func (s *Summary) tally(ctx context.Context, store cardstore.Store, folder strin
 		}
 		s.BusiestAgentSessions = agentSessions[persons[0]]
 	}
-	return nil
+	return show, nil
 }
 
 func (s *Summary) count(c *card.Card, waitTotal *int64, agentSessions map[string]int, names map[string]string) {
@@ -413,6 +484,16 @@ func (s *Summary) Print(w io.Writer, out string) {
 	for _, d := range dirs {
 		fmt.Fprintf(w, "  %s  (%d files, %.0f KB)\n", d.dir, len(d.names), float64(d.bytes)/1024)
 		fmt.Fprintf(w, "    %s\n", strings.Join(groupFormats(d.names), "  "))
+	}
+	if s.SummaryPage == "" && s.DialogPage == "" {
+		return
+	}
+	fmt.Fprintf(w, "\nopen in a browser:\n")
+	if s.SummaryPage != "" {
+		fmt.Fprintf(w, "  the day's summary   %s\n", s.SummaryPage)
+	}
+	if s.DialogPage != "" {
+		fmt.Fprintf(w, "  one chat's dialog   %s\n", s.DialogPage)
 	}
 }
 

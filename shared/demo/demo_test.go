@@ -63,4 +63,33 @@ func TestDemoPlaysTheWholeStory(t *testing.T) {
 	if !strings.Contains(sum.String(), "sessions.{csv,xlsx,parquet}") {
 		t.Errorf("summary:\n%s", sum.String())
 	}
+
+	// The demo ends with the pages to open: one chat's dialog view, saved
+	// as the API shows it, and the day's summary.html once the export
+	// writes one (printed exactly when the file exists).
+	if s.DialogPage == "" || filepath.Dir(s.DialogPage) != out || !strings.HasPrefix(filepath.Base(s.DialogPage), "dialog-") {
+		t.Fatalf("dialog page %q, want out/dialog-<id>.html", s.DialogPage)
+	}
+	page, err := os.ReadFile(s.DialogPage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<!doctype html>", `class="msg r-customer"`, `class="msg r-agent"`, "times in UTC"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("dialog page lacks %q", want)
+		}
+	}
+	if !strings.Contains(sum.String(), "one chat's dialog   "+s.DialogPage+"\n") {
+		t.Errorf("summary does not end with the dialog page:\n%s", sum.String())
+	}
+	summaryHTML := filepath.Join(dir, "summary.html")
+	_, statErr := os.Stat(summaryHTML)
+	switch {
+	case statErr == nil && s.SummaryPage != summaryHTML:
+		t.Errorf("summary.html exists but SummaryPage is %q", s.SummaryPage)
+	case statErr != nil && s.SummaryPage != "":
+		t.Errorf("SummaryPage %q printed but no file", s.SummaryPage)
+	case statErr == nil && !strings.Contains(sum.String(), "the day's summary   "+summaryHTML+"\n"):
+		t.Errorf("summary does not print summary.html:\n%s", sum.String())
+	}
 }
