@@ -490,17 +490,17 @@ func TestPlatformSettings(t *testing.T) {
 		}
 	}
 	bad := map[string]string{
-		`{"A": {"kind": "zendesk", "token": "t"}}`:                                                         `SOURCES["A"].url: is required`,
-		`{"A": {"kind": "zendesk", "url": "ftp://x", "token": "t"}}`:                                       `SOURCES["A"].url:`,
-		`{"A": {"kind": "zendesk", "url": "https://x"}}`:                                                   `SOURCES["A"].token:`,
-		`{"A": {"kind": "chatwoot", "url": "https://x", "token": "t"}}`:                                    `SOURCES["A"].accountId: is required`,
-		`{"A": {"kind": "chatwoot", "url": "https://x", "token": "t", "accountId": 0}}`:                    `SOURCES["A"].accountId:`,
-		`{"A": {"kind": "chatwoot", "url": "https://x", "token": "t", "accountId": "3"}}`:                  `SOURCES["A"].accountId:`,
-		`{"A": {"kind": "rocketchat", "url": "https://x", "token": "t"}}`:                                  `SOURCES["A"].userId: is required`,
-		`{"A": {"kind": "rocketchat", "url": "https://x", "token": "t", "userId": "u", "rps": -1}}`:        `SOURCES["A"].rps:`,
-		`{"A": {"kind": "rocketchat", "url": "https://x", "token": "t", "userId": "u", "accountid": 1}}`:   `SOURCES["A"].accountid: is not a setting`,
-		`{"A": {"kind": "zendesk", "url": "https://x", "token": "t", "tokenSecret": "s"}}`:                 `SOURCES["A"].tokenSecret:`,
-		`{"A": {"kind": "zendesk", "url": "https://user:pw@x", "token": "t"}}`:                             `SOURCES["A"].url:`,
+		`{"A": {"kind": "zendesk", "token": "t"}}`:                                                        `SOURCES["A"].url: is required`,
+		`{"A": {"kind": "zendesk", "url": "ftp://x", "token": "t"}}`:                                      `SOURCES["A"].url:`,
+		`{"A": {"kind": "zendesk", "url": "https://x"}}`:                                                  `SOURCES["A"].token:`,
+		`{"A": {"kind": "chatwoot", "url": "https://x", "token": "t"}}`:                                   `SOURCES["A"].accountId: is required`,
+		`{"A": {"kind": "chatwoot", "url": "https://x", "token": "t", "accountId": 0}}`:                   `SOURCES["A"].accountId:`,
+		`{"A": {"kind": "chatwoot", "url": "https://x", "token": "t", "accountId": "3"}}`:                 `SOURCES["A"].accountId:`,
+		`{"A": {"kind": "rocketchat", "url": "https://x", "token": "t"}}`:                                 `SOURCES["A"].userId: is required`,
+		`{"A": {"kind": "rocketchat", "url": "https://x", "token": "t", "userId": "u", "rps": -1}}`:       `SOURCES["A"].rps:`,
+		`{"A": {"kind": "rocketchat", "url": "https://x", "token": "t", "userId": "u", "accountid": 1}}`:  `SOURCES["A"].accountid: is not a setting`,
+		`{"A": {"kind": "zendesk", "url": "https://x", "token": "t", "tokenSecret": "s"}}`:                `SOURCES["A"].tokenSecret:`,
+		`{"A": {"kind": "zendesk", "url": "https://user:pw@x", "token": "t"}}`:                            `SOURCES["A"].url:`,
 		`{"A": {"kind": "chatwoot", "url": "https://x", "token": "t", "accountId": 1, "timeout": "-1s"}}`: `SOURCES["A"].timeout:`,
 	}
 	for s, want := range bad {
