@@ -199,11 +199,8 @@ func (c *Chatwoot) messages(ctx context.Context, folder, id string) ([]jsontext.
 		u := c.api.endpoint(c.conversationPath(id)+"/messages", url.Values{"after": {strconv.FormatInt(after, 10)}})
 		body, err := c.api.get(ctx, folder, what, u)
 		if err != nil {
-			if errors.Is(err, ErrNotYet) && page > 1 {
-				// The conversation was there a moment ago: deleted
-				// while read. Not a transcript to keep either way.
-				return nil, err
-			}
+			// A 404 here (the conversation deleted while read) stays
+			// ErrNotYet: nothing to keep either way.
 			return nil, tooLargeIsBad(id, err)
 		}
 		msgs, ids, err := ParseChatwootMessagesPage(body)

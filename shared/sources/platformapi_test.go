@@ -610,3 +610,29 @@ func FuzzParseRocketChatRoomsPage(f *testing.F) {
 		}
 	})
 }
+
+// The hash follows the conversation: a new message changes it, so the sync
+// rewrites the card; nothing else does.
+func TestPlatformHashFollowsChanges(t *testing.T) {
+	f := newCWFake(t)
+	conv := cwConversation(t, cwFixtureID)
+	f.put(apiTokenA, conv)
+	src, _ := sources.NewChatwoot(sources.ChatwootOptions{BaseURL: f.srv.URL, Token: apiTokenA, AccountID: 3, Client: testClient(newAPIClock())})
+	before, err := src.Fetch(context.Background(), sources.Request{SessionID: "4711"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.dataMu.Lock()
+	extra := clone(t, conv.msgs[len(conv.msgs)-1])
+	extra["id"] = 999999
+	extra["content"] = "one more thing"
+	conv.msgs = append(conv.msgs, extra)
+	f.dataMu.Unlock()
+	after, err := src.Fetch(context.Background(), sources.Request{SessionID: "4711"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Hash == before.Hash || len(after.Transcript.Events) <= len(before.Transcript.Events) {
+		t.Fatalf("a new message did not change the fetch: hash %s → %s", before.Hash, after.Hash)
+	}
+}
