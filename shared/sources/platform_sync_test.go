@@ -35,6 +35,8 @@ type syncWorld struct {
 	figures          string
 	sources          string // SOURCES
 	marker           string // a text of A's chat that must never reach B
+	base             *fakeBase
+	prefix           string // path prefix of a fetch's calls, for faults
 }
 
 func zendeskSyncWorld(t *testing.T) syncWorld {
@@ -43,7 +45,7 @@ func zendeskSyncWorld(t *testing.T) syncWorld {
 	open := zdChat(t, "2611.10042.Running1")
 	delete(open, "end_timestamp")
 	f.put(apiTokenA, open, 1795165500)
-	return syncWorld{kind: "zendesk", closedID: zdFixtureID, openID: "2611.10042.Running1", marker: "Quick help",
+	return syncWorld{base: &f.fakeBase, prefix: "/api/v2/chat/chats/", kind: "zendesk", closedID: zdFixtureID, openID: "2611.10042.Running1", marker: "Quick help",
 		figures: `{"platform":"zendesk","response_time":{"first":56,"avg":38,"max":56}}`,
 		sources: fmt.Sprintf(`{"A": {"kind": "zendesk", "url": %q, "token": %q, "rps": 1000}, "B": {"kind": "zendesk", "url": %q, "token": %q, "rps": 1000}}`,
 			f.srv.URL, apiTokenA, f.srv.URL, apiTokenB)}
@@ -56,7 +58,7 @@ func chatwootSyncWorld(t *testing.T) syncWorld {
 	open := cwConversation(t, 4712)
 	open.conv["status"] = "open"
 	f.put(apiTokenA, open)
-	return syncWorld{kind: "chatwoot", closedID: "4711", openID: "4712", marker: "Quick help",
+	return syncWorld{base: &f.fakeBase, prefix: "/api/v1/accounts/", kind: "chatwoot", closedID: "4711", openID: "4712", marker: "Quick help",
 		figures: `{"created_at":1795165200,"first_reply_created_at":1795165265,"platform":"chatwoot"}`,
 		sources: fmt.Sprintf(`{"A": {"kind": "chatwoot", "url": %q, "token": %q, "accountId": 3, "rps": 1000}, "B": {"kind": "chatwoot", "url": %q, "token": %q, "accountId": 4, "rps": 1000}}`,
 			f.srv.URL, apiTokenA, f.srv.URL, apiTokenB)}
@@ -77,7 +79,7 @@ func rocketchatSyncWorld(t *testing.T) syncWorld {
 	}
 	open.msgs = kept
 	f.put(rcUserA, open)
-	return syncWorld{kind: "rocketchat", closedID: rcFixtureID, openID: "RunningRoom000001", marker: "Quick help",
+	return syncWorld{base: &f.fakeBase, prefix: "/api/v1/", kind: "rocketchat", closedID: rcFixtureID, openID: "RunningRoom000001", marker: "Quick help",
 		figures: `{"metrics":{"reaction":{"fd":"2026-11-20T09:01:05.250Z","ft":25.25,"tt":45.25},"response":{"avg":55.625,"fd":"2026-11-20T09:01:05.250Z","ft":56.25,"total":2,"tt":111.25}},"platform":"rocketchat"}`,
 		sources: fmt.Sprintf(`{"A": {"kind": "rocketchat", "url": %q, "token": %q, "userId": %q, "rps": 1000}, "B": {"kind": "rocketchat", "url": %q, "token": %q, "userId": %q, "rps": 1000}}`,
 			f.srv.URL, apiTokenA, rcUserA, f.srv.URL, apiTokenB, rcUserB)}
@@ -147,9 +149,18 @@ func platformSyncSuite(t *testing.T, newStore func(t *testing.T) cardstore.Store
 			create(apiCardTokenA, "A", w.openID)
 			create(apiCardTokenB, "B", w.closedID) // B's card of the same id
 
+			// The platform stumbles: the source's retries absorb it.
+			w.base.fail(w.prefix, 2, http.StatusServiceUnavailable, "")
+			w.base.fail(w.prefix, 1, http.StatusTooManyRequests, "0")
 			sum := runPlatformSync(t, store, w.sources)
 			if want := (syncer.Summary{Seen: 3, Closed: 1, Updated: 1, NotYet: 1}); sum != want {
 				t.Fatalf("first run %+v, want %+v", sum, want)
+			}
+			w.base.mu.Lock()
+			left := len(w.base.faults)
+			w.base.mu.Unlock()
+			if left != 0 {
+				t.Fatalf("%d injected faults were never met", left)
 			}
 			ctx := context.Background()
 			a, err := store.Get(ctx, "A", w.closedID)

@@ -636,3 +636,32 @@ func TestPlatformHashFollowsChanges(t *testing.T) {
 		t.Fatalf("a new message did not change the fetch: hash %s → %s", before.Hash, after.Hash)
 	}
 }
+
+// A sweep and a fetch of the same chat give the same transcript and hash,
+// so a sync may mix them and still write a card only when the chat changed.
+func TestPlatformSweepAndFetchAgree(t *testing.T) {
+	for _, pc := range platformCases() {
+		t.Run(pc.kind, func(t *testing.T) {
+			u, _ := pc.setup(t)
+			src := openCase(t, pc, u, apiTokenA, newAPIClock())
+			fetched, err := src.Fetch(context.Background(), sources.Request{Folder: "A", SessionID: pc.id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			err = src.(sources.Sweeper).SweepFolder(context.Background(), "A", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), func(r sources.Result) error {
+				n++
+				if r.Transcript.SessionID != pc.id || r.Hash != fetched.Hash || !cmp.Equal(r.Transcript, fetched.Transcript) || !bytes.Equal(r.Figures, fetched.Figures) {
+					t.Errorf("swept %s (hash %s) differs from fetched (hash %s)", r.Transcript.SessionID, r.Hash, fetched.Hash)
+				}
+				return nil
+			})
+			if err != nil || n != 1 {
+				t.Fatalf("sweep: %d results, %v", n, err)
+			}
+			if _, ok := src.(sources.Discoverer); !ok {
+				t.Fatal("not a Discoverer")
+			}
+		})
+	}
+}
