@@ -665,3 +665,24 @@ func TestPlatformSweepAndFetchAgree(t *testing.T) {
 		})
 	}
 }
+
+// A conversation without a single message still assembles and decodes (the
+// system stands in as its participant).
+func TestPlatformEmptyConversations(t *testing.T) {
+	c := newCWFake(t)
+	conv := cwConversation(t, 6)
+	conv.msgs = nil
+	c.put(apiTokenA, conv)
+	cw, _ := sources.NewChatwoot(sources.ChatwootOptions{BaseURL: c.srv.URL, Token: apiTokenA, AccountID: 3, Client: testClient(newAPIClock())})
+	if res, err := cw.Fetch(context.Background(), sources.Request{SessionID: "6"}); err != nil || res.Transcript.SessionID != "6" {
+		t.Fatalf("chatwoot: %+v %v", res, err)
+	}
+	r := newRCFake(t)
+	room := rcRoomFixture(t, "EmptyRoom00000001")
+	room.msgs = nil
+	r.put(rcUserA, room)
+	rc, _ := sources.NewRocketChat(sources.RocketChatOptions{BaseURL: r.srv.URL, Token: apiTokenA, UserID: rcUserA, Client: testClient(newAPIClock())})
+	if res, err := rc.Fetch(context.Background(), sources.Request{SessionID: "EmptyRoom00000001"}); err != nil || res.Transcript.SessionID != "EmptyRoom00000001" {
+		t.Fatalf("rocketchat: %+v %v", res, err)
+	}
+}
