@@ -51,7 +51,7 @@ func TestSyncSourcesSettings(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{map[string]string{"SOURCES": `{"acme": {"kind": "zendesk"}}`}, `SOURCES["acme"].kind: "zendesk" is not a known source kind`},
+		{map[string]string{"SOURCES": `{"acme": {"kind": "telepathy"}}`}, `SOURCES["acme"].kind: "telepathy" is not a known source kind`},
 		{map[string]string{"SOURCES": `{"acme": {"kind": "files", "dir": "/nonexistent/chatcards"}}`}, `SOURCES["acme"] (files): dir:`},
 		{map[string]string{"SOURCES": `{"*": {"kind": "files", "dir": "` + dir + `"}}`, "SOURCE": "files", "FILES_DIR": dir}, "both set"},
 		{map[string]string{}, "SOURCE is required"},

@@ -16,13 +16,10 @@ import (
 // The platform fixtures, each beside its hand-written transcript v1 twin.
 var platformFixtures = []struct {
 	format, file, twin string
-	// needsEmptyFileType: the fixture has a file whose type the platform
-	// does not tell (transcript rule 7 allows contentType "").
-	needsEmptyFileType bool
 }{
-	{"zendesk", "testdata/zendesk/chat_full.json", "testdata/zendesk/chat_full.v1.json", false},
-	{"chatwoot", "testdata/chatwoot/conversation_full.json", "testdata/chatwoot/conversation_full.v1.json", true},
-	{"rocketchat", "testdata/rocketchat/room_full.json", "testdata/rocketchat/room_full.v1.json", false},
+	{"zendesk", "testdata/zendesk/chat_full.json", "testdata/zendesk/chat_full.v1.json"},
+	{"chatwoot", "testdata/chatwoot/conversation_full.json", "testdata/chatwoot/conversation_full.v1.json"},
+	{"rocketchat", "testdata/rocketchat/room_full.json", "testdata/rocketchat/room_full.v1.json"},
 }
 
 func readFile(t testing.TB, name string) []byte {
@@ -34,23 +31,11 @@ func readFile(t testing.TB, name string) []byte {
 	return b
 }
 
-// emptyFileTypeAllowed reports whether the transcript model already takes
-// an attachment with contentType "" (transcript.md rule 7; the model's
-// check follows the spec in a separate change).
-func emptyFileTypeAllowed() bool {
-	tr := transcript.Transcript{Version: 1, SessionID: "s", Participants: []transcript.Participant{{ID: "c", Role: transcript.RoleCustomer}},
-		Events: []transcript.Event{{At: 1, Type: transcript.EventAttachment, Participant: "c", File: &transcript.File{Name: "f"}}}}
-	return tr.Normalize() == nil
-}
-
 // A platform's conversation and its hand-written v1 twin give one card:
 // the engine never knows which platform it read.
 func TestPlatformAndCanonicalGiveTheSameCard(t *testing.T) {
 	for _, fx := range platformFixtures {
 		t.Run(fx.format, func(t *testing.T) {
-			if fx.needsEmptyFileType && !emptyFileTypeAllowed() {
-				t.Skip("transcript.Normalize does not yet accept an attachment with contentType \"\" (transcript.md rule 7)")
-			}
 			d, name, err := formats.Decode("auto", readFile(t, fx.file))
 			if err != nil {
 				t.Fatalf("decode: %v", err)
@@ -117,7 +102,6 @@ func TestPlatformMapping(t *testing.T) {
 		ticket                      string
 		coach                       string
 		agents, bots                int
-		needsEmptyFileType          bool
 		wantRatingScore             int
 		wantRatingComment           string
 		wantPages, wantAttachments  int
@@ -128,7 +112,7 @@ func TestPlatformMapping(t *testing.T) {
 			firstReplyMs: 56000, endedBy: "visitor", endReason: "quit", ticket: "20431", agents: 2, bots: 1,
 			wantRatingScore: 5, wantRatingComment: "Quick help", wantPages: 1, wantAttachments: 1,
 			wantSessionID: "2611.10042.QpL3xYzR", wantCustomer: "visitor"},
-		{format: "chatwoot", file: "testdata/chatwoot/conversation_full.json", needsEmptyFileType: true,
+		{format: "chatwoot", file: "testdata/chatwoot/conversation_full.json",
 			figures:      `{"created_at":1795165200,"first_reply_created_at":1795165265,"platform":"chatwoot"}`,
 			firstReplyMs: 65000, coach: "user:7:private", agents: 3, bots: 1,
 			wantRatingScore: 5, wantRatingComment: "Quick help", wantAttachments: 1,
@@ -141,9 +125,6 @@ func TestPlatformMapping(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.format, func(t *testing.T) {
-			if c.needsEmptyFileType && !emptyFileTypeAllowed() {
-				t.Skip("transcript.Normalize does not yet accept an attachment with contentType \"\" (transcript.md rule 7)")
-			}
 			f, _ := formats.Lookup(c.format)
 			d, err := f.Decode(readFile(t, c.file))
 			if err != nil {
@@ -213,9 +194,6 @@ func TestPlatformDetect(t *testing.T) {
 			if got, want := f.Detect(b), name == fx.format; got != want {
 				t.Errorf("%s.Detect(%s) = %v, want %v", name, filepath.Base(fx.file), got, want)
 			}
-		}
-		if fx.needsEmptyFileType && !emptyFileTypeAllowed() {
-			continue
 		}
 		if name, err := formats.Detect(readFile(t, fx.twin)); err != nil || name != "v1" {
 			t.Errorf("Detect(%s) = %q, %v; want v1", fx.twin, name, err)

@@ -1,19 +1,13 @@
 package sources
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"math"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/chatcards/chatcards/shared/transcript"
@@ -53,9 +47,9 @@ type HTTPOptions struct {
 
 // HTTP is the chat platform history API source.
 type HTTP struct {
-	base    *url.URL
-	opt     HTTPOptions
-	limiter *limiter
+	base   *url.URL
+	opt    HTTPOptions
+	client *Client
 }
 
 var _ Source = (*HTTP)(nil)
@@ -74,56 +68,13 @@ func NewHTTP(opt HTTPOptions) (*HTTP, error) {
 	if opt.Token == "" {
 		return nil, errors.New("sources.NewHTTP: Token is required")
 	}
-	if opt.RPS < 0 || math.IsNaN(opt.RPS) || math.IsInf(opt.RPS, 0) {
-		return nil, fmt.Errorf("sources.NewHTTP: RPS %v must be a positive number", opt.RPS)
+	c, err := NewClient(ClientOptions{Name: "http", RPS: opt.RPS, Timeout: opt.Timeout, Client: opt.Client,
+		MaxRetries: opt.MaxRetries, BackoffBase: opt.BackoffBase, BackoffCap: opt.BackoffCap,
+		MaxRetryAfter: opt.MaxRetryAfter, Rand: opt.Rand, Now: opt.Now, Sleep: opt.Sleep})
+	if err != nil {
+		return nil, fmt.Errorf("sources.NewHTTP: %w", err)
 	}
-	if opt.RPS == 0 {
-		opt.RPS = 20
-	}
-	if opt.Timeout <= 0 {
-		opt.Timeout = 10 * time.Second
-	}
-	if opt.Client == nil {
-		opt.Client = &http.Client{}
-	}
-	if opt.MaxRetries == 0 {
-		opt.MaxRetries = 4
-	} else if opt.MaxRetries < 0 {
-		opt.MaxRetries = 0
-	}
-	if opt.BackoffBase <= 0 {
-		opt.BackoffBase = 200 * time.Millisecond
-	}
-	if opt.BackoffCap <= 0 {
-		opt.BackoffCap = 10 * time.Second
-	}
-	if opt.MaxRetryAfter <= 0 {
-		opt.MaxRetryAfter = 30 * time.Second
-	}
-	if opt.Rand == nil {
-		opt.Rand = rand.Float64
-	}
-	if opt.Now == nil {
-		opt.Now = time.Now
-	}
-	if opt.Sleep == nil {
-		opt.Sleep = sleepCtx
-	}
-	return &HTTP{base: u, opt: opt, limiter: newLimiter(opt.RPS, opt.Now, opt.Sleep)}, nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return &HTTP{base: u, opt: opt, client: c}, nil
 }
 
 // Fetch gets one session's transcript. 404 gives ErrNotYet; 429, 5xx and
@@ -167,172 +118,14 @@ func (h *HTTP) Fetch(ctx context.Context, r Request) (Result, error) {
 // final status with its body (nil body when over MaxBodyBytes); err is set
 // only when no final status was reached (retries spent, ctx ended).
 func (h *HTTP) get(ctx context.Context, u, what string) ([]byte, int, error) {
-	var last error
-	for attempt := 0; ; attempt++ {
-		if err := h.limiter.wait(ctx); err != nil {
-			return nil, 0, fmt.Errorf("sources: http: %s: %w", what, err)
-		}
-		body, status, retryAfter, err := h.once(ctx, u)
-		if err == nil && status != http.StatusTooManyRequests && status < 500 {
-			return body, status, nil
-		}
-		if ctx.Err() != nil {
-			return nil, 0, fmt.Errorf("sources: http: %s: %w", what, ctx.Err())
-		}
-		if err != nil {
-			last = err
-		} else {
-			last = fmt.Errorf("status %d %s", status, http.StatusText(status))
-		}
-		if attempt >= h.opt.MaxRetries {
-			return nil, 0, fmt.Errorf("sources: http: %s: giving up after %d attempt(s): %w", what, attempt+1, last)
-		}
-		wait := h.backoff(attempt)
-		if retryAfter > 0 {
-			wait = min(retryAfter, h.opt.MaxRetryAfter)
-		}
-		if err := h.opt.Sleep(ctx, wait); err != nil {
-			return nil, 0, fmt.Errorf("sources: http: %s: %w (last try: %v)", what, err, last)
-		}
-	}
-}
-
-// backoff is full jitter: a random wait below the capped exponential, so a
-// fleet of retrying goroutines spreads out instead of hammering in step.
-func (h *HTTP) backoff(attempt int) time.Duration {
-	ceil := h.opt.BackoffCap
-	if attempt < 30 {
-		if d := h.opt.BackoffBase << attempt; d > 0 && d < ceil {
-			ceil = d
-		}
-	}
-	return time.Duration(h.opt.Rand() * float64(ceil))
-}
-
-// once is a single request under the per-request timeout. A body cut short
-// in transit is a transport error (retried); a complete body that does not
-// decode is the caller's business.
-func (h *HTTP) once(ctx context.Context, u string) (body []byte, status int, retryAfter time.Duration, err error) {
-	ctx, cancel := context.WithTimeout(ctx, h.opt.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	resp, err := h.client.Do(ctx, Call{URL: u, What: what, Header: http.Header{"Authorization": {"Bearer " + h.opt.Token}}})
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, 0, err
 	}
-	req.Header.Set("Authorization", "Bearer "+h.opt.Token)
-	req.Header.Set("Accept", "application/json")
-	resp, err := h.opt.Client.Do(req)
-	if err != nil {
-		return nil, 0, 0, scrubURLError(err)
+	if resp.Status != http.StatusOK {
+		return nil, resp.Status, nil
 	}
-	defer resp.Body.Close()
-	if ra := resp.Header.Get("Retry-After"); ra != "" {
-		if d, ok := ParseRetryAfter(ra, h.opt.Now()); ok {
-			retryAfter = d
-		}
-	}
-	if resp.StatusCode != http.StatusOK {
-		// Drain a little so the connection can be reused; the body of an
-		// error is not shown (it could echo anything).
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		return nil, resp.StatusCode, retryAfter, nil
-	}
-	var buf bytes.Buffer
-	if resp.ContentLength > 0 && resp.ContentLength <= MaxBodyBytes {
-		buf.Grow(int(resp.ContentLength))
-	}
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, MaxBodyBytes+1))
-	if err != nil {
-		return nil, 0, 0, fmt.Errorf("reading body: %w", scrubURLError(err))
-	}
-	if n > MaxBodyBytes {
-		return nil, resp.StatusCode, 0, nil
-	}
-	return buf.Bytes(), resp.StatusCode, 0, nil
-}
-
-// scrubURLError drops the URL from a *url.Error: the message keeps the
-// cause while the URL (which could carry a query string) stays out of logs.
-func scrubURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
-	}
-	return err
-}
-
-// ParseRetryAfter reads a Retry-After value: delay-seconds or an HTTP-date
-// (relative to now). ok is false for anything else. A date in the past is a
-// zero wait; absurd values are clamped to one day (callers cap further).
-func ParseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	const maxWait = 24 * time.Hour
-	if v[0] >= '0' && v[0] <= '9' {
-		for i := 0; i < len(v); i++ {
-			if v[i] < '0' || v[i] > '9' {
-				return 0, false
-			}
-		}
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil || n > uint64(maxWait/time.Second) {
-			return maxWait, true // all digits but huge: still "wait long"
-		}
-		return time.Duration(n) * time.Second, true
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	d = t.Sub(now)
-	if d < 0 {
-		return 0, true
-	}
-	return min(d, maxWait), true
-}
-
-// limiter is a token bucket with a burst of one: requests are spaced at
-// least 1/rps apart across all goroutines, so the ceiling holds in every
-// window, not just on average.
-type limiter struct {
-	mu       sync.Mutex
-	interval time.Duration
-	next     time.Time
-	now      func() time.Time
-	sleep    func(context.Context, time.Duration) error
-}
-
-func newLimiter(rps float64, now func() time.Time, sleep func(context.Context, time.Duration) error) *limiter {
-	return &limiter{interval: time.Duration(float64(time.Second) / rps), now: now, sleep: sleep}
-}
-
-// wait reserves the next slot and sleeps until it. A caller whose ctx ends
-// while waiting gives up its slot only if no later slot was handed out.
-func (l *limiter) wait(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	l.mu.Lock()
-	now := l.now()
-	slot := l.next
-	if slot.Before(now) {
-		slot = now
-	}
-	l.next = slot.Add(l.interval)
-	l.mu.Unlock()
-	if d := slot.Sub(now); d > 0 {
-		if err := l.sleep(ctx, d); err != nil {
-			l.mu.Lock()
-			if l.next.Equal(slot.Add(l.interval)) {
-				l.next = slot
-			}
-			l.mu.Unlock()
-			return err
-		}
-	}
-	return nil
+	return resp.Body, resp.Status, nil
 }
 
 // ErrSweepUnsupported means the platform has no transcripts listing (404).

@@ -52,7 +52,7 @@ func TestParseSourcesErrors(t *testing.T) {
 		{`{"a": {"kind": "http", "url": "http://x", "token": "t"}, "a": {"kind": "files", "dir": "/"}}`, "duplicate"},
 		{`{"a b": {"kind": "files", "dir": "/"}}`, `"a b" is not a folder code`},
 		{`{"acme": {"url": "http://x"}}`, `SOURCES["acme"].kind: is required`},
-		{`{"acme": {"kind": "zendesk"}}`, `SOURCES["acme"].kind: "zendesk" is not a known source kind`},
+		{`{"acme": {"kind": "telepathy"}}`, `SOURCES["acme"].kind: "telepathy" is not a known source kind`},
 		{`{"acme": {"kind": 7}}`, `SOURCES["acme"].kind: must be a string`},
 		{`{"acme": {"Kind": "files", "dir": "/"}}`, `SOURCES["acme"].kind: is required`},
 		{`{"acme": "files"}`, `SOURCES["acme"].kind: the entry must be a JSON object`},
