@@ -221,8 +221,11 @@ func summaryViewOf(d summary.Day, opt SummaryOptions) summaryView {
 		}
 		v.Scores = append(v.Scores, x)
 	}
-	v.CSAT = summaryTile{Label: "CSAT", Value: summaryPct(d.CSAT),
-		Sub: fmt.Sprintf("%d rated · average %s / 5", d.Rated, summaryScoreText(d.AverageScore))}
+	for _, t := range v.Tiles {
+		if t.Label == "CSAT" {
+			v.CSAT = t
+		}
+	}
 	for i, w := range d.Longest {
 		agent := w.SupportPerson
 		if agent == "" {

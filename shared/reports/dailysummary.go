@@ -5,6 +5,7 @@ import (
 
 	"github.com/chatcards/chatcards/shared/card"
 	"github.com/chatcards/chatcards/shared/folders"
+	"github.com/chatcards/chatcards/shared/pages"
 	"github.com/chatcards/chatcards/shared/summary"
 )
 
@@ -15,29 +16,38 @@ import (
 // also renders each day's summary.html (summarypage.go), so it keeps one
 // summary.Builder per day: a day's percentiles need that day's values.
 type dailySummaryReport struct {
-	folder   string
-	settings *folders.Settings
-	days     *summary.Days // nil until the first card names the folder
-	// link makes the dialog-view link of a session on the page.
-	link func(folder, sessionID string) string
+	env  summaryEnv
+	days *summary.Days
 }
 
-// summarySettings are the folder's settings for the summary: its FOLDERS
-// entry when the export has a folders config, else the export's time zone
-// and the default first-reply target.
-func summarySettings(e env) *folders.Settings {
-	if e.folder != nil {
-		return e.folder
+// summarySettings are the folder's time zone and first-reply target: its
+// FOLDERS entry when the export has a folders config, else the export's
+// time zone and the default target.
+func summarySettings(e env) (*time.Location, time.Duration) {
+	if s := e.summary.settings; s != nil {
+		return s.Location, s.FirstReplyTarget
 	}
-	loc := e.loc
-	if loc == nil {
-		loc = time.UTC
+	if e.loc != nil {
+		return e.loc, folders.DefaultFirstReplyTarget
 	}
-	return &folders.Settings{Location: loc, FirstReplyTarget: folders.DefaultFirstReplyTarget}
+	return time.UTC, folders.DefaultFirstReplyTarget
 }
 
 func newDailySummaryReport(e env) report {
-	return &dailySummaryReport{settings: summarySettings(e), link: e.sessionLink}
+	loc, target := summarySettings(e)
+	return &dailySummaryReport{env: e.summary, days: summary.NewDays(e.summary.folder, loc, target)}
+}
+
+// day is the summary of date (an empty one when no session started then).
+func (r *dailySummaryReport) day(date string) (summary.Day, error) { return r.days.Day(date) }
+
+// pageOptions are the page's link settings for this folder.
+func (r *dailySummaryReport) pageOptions() pages.SummaryOptions {
+	opt := pages.SummaryOptions{LinkNote: r.env.opt.LinkNote}
+	if link, folder := r.env.opt.SessionLink, r.env.folder; link != nil {
+		opt.Link = func(id string) string { return link(folder, id) }
+	}
+	return opt
 }
 
 func (*dailySummaryReport) columns() []Column {
@@ -54,18 +64,9 @@ func (*dailySummaryReport) columns() []Column {
 	}
 }
 
-func (r *dailySummaryReport) card(c *card.Card, _ emitFunc) error {
-	if r.days == nil {
-		r.folder = c.Folder
-		r.days = summary.NewDays(c.Folder, r.settings.Location, r.settings.FirstReplyTarget)
-	}
-	return r.days.Add(c)
-}
+func (r *dailySummaryReport) card(c *card.Card, _ emitFunc) error { return r.days.Add(c) }
 
 func (r *dailySummaryReport) finish(emit emitFunc) error {
-	if r.days == nil {
-		return nil
-	}
 	for _, date := range r.days.Dates() {
 		d, err := r.days.Day(date)
 		if err != nil {

@@ -57,6 +57,8 @@ type Options struct {
 	ParquetRowGroupRows  int64
 	ParquetRowGroupBytes int64
 	Logger               *slog.Logger
+	// Summary: folder settings and session links of the daily summary.
+	Summary SummaryOptions
 }
 
 // Manifest is manifest.json: every file of one folder's export and the
@@ -295,7 +297,8 @@ func exportFolder(ctx context.Context, store cardstore.Store, sink Sink, rs *res
 	if err := sink.Remove(ctx, manifestKey); err != nil {
 		return m, err
 	}
-	e := env{loc: rs.loc, withTimes: rs.sel.WithTimes, phrasesTop: opt.PhrasesTop, prices: opt.Prices}
+	e := env{loc: rs.loc, withTimes: rs.sel.WithTimes, phrasesTop: opt.PhrasesTop, prices: opt.Prices,
+		summary: newSummaryEnv(folder, opt.Summary)}
 	wopt := writerOptions{xlsxRowLimit: opt.XLSXRowLimit, parquetRowGroupRows: opt.ParquetRowGroupRows, parquetRowGroupBytes: opt.ParquetRowGroupBytes}
 	var all []*output
 	defer func() {
@@ -399,6 +402,15 @@ func exportFolder(ctx context.Context, store cardstore.Store, sink Sink, rs *res
 			o.entry.SHA256 = hex.EncodeToString(o.count.h.Sum(nil))
 			m.Files = append(m.Files, o.entry)
 		}
+	}
+	// summary.html beside the reports (summarypage.go).
+	pageOuts, err := writeSummaryPages(ctx, sink, rs, prefix, running)
+	all = append(all, pageOuts...)
+	if err != nil {
+		return m, err
+	}
+	for _, o := range pageOuts {
+		m.Files = append(m.Files, o.entry)
 	}
 	body, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
