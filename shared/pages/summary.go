@@ -112,6 +112,7 @@ type summaryChart struct {
 	Marker           *summaryMarker
 	Legend           []summaryLegend
 	Desc             string
+	Hint             string // a line under the chart, e.g. on a clock-change day
 }
 
 type summaryTick struct {
@@ -228,7 +229,10 @@ func summaryViewOf(d summary.Day, opt SummaryOptions) summaryView {
 	}
 	for i, w := range d.Longest {
 		agent := w.SupportPerson
-		if agent == "" {
+		switch {
+		case w.SupportName != "":
+			agent = w.SupportName
+		case agent == "":
 			agent = "—"
 		}
 		v.Longest = append(v.Longest, summaryWait{
@@ -340,6 +344,18 @@ func summaryHourly(d summary.Day) summaryChart {
 	}
 	c.Legend = []summaryLegend{{X: c.PlotX, Y: 14, Class: "b-sessions", Text: "sessions"}, {X: c.PlotX + 90, Y: 14, Class: "b-handoffs", Text: "handed to agents"}}
 	c.Desc = fmt.Sprintf("Bar chart of sessions and handoffs for each of the %d local hours of the day.", n)
+	switch {
+	case n > 24:
+		var rep []string
+		for _, h := range d.Hours {
+			if hh, off, ok := strings.Cut(h.Label, " "); ok {
+				rep = append(rep, summaryHourText(h.Label)+" = "+hh+":00 at UTC"+off)
+			}
+		}
+		c.Hint = fmt.Sprintf("The clocks went back: this day has %d hours; the repeated hour is labelled with its UTC offset (%s).", n, strings.Join(rep, ", "))
+	case n < 24:
+		c.Hint = fmt.Sprintf("The clocks went forward: this day has %d hours; the skipped hour has no bar.", n)
+	}
 	return c
 }
 

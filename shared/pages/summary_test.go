@@ -205,7 +205,12 @@ func TestSummaryPageInBrowser(t *testing.T) {
 			}
 			p := browsertest.OpenServed(t, "/reports/folder=helpdesk/date="+day.date+"/summary.html", pages.SummaryContentType, body)
 			desktop, phone := p.Check("summary-" + day.name)
-			t.Logf("screenshots: %s %s", desktop, phone)
+			print := p.PrintScreenshot("summary-" + day.name + "-print")
+			t.Logf("screenshots: %s %s %s", desktop, phone, print)
+			// The page must not rely on anything the harness could miss.
+			if n := browsertest.Eval[int](p, `document.querySelectorAll("script,iframe,object,embed,link[rel=stylesheet]").length`); n != 0 {
+				t.Errorf("%d script/frame/stylesheet elements", n)
+			}
 		})
 	}
 }

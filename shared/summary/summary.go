@@ -130,6 +130,7 @@ type Wait struct {
 	FirstReplyMs    *int64
 	MaxCustomerWait *int64
 	SupportPerson   string
+	SupportName     string // the support person's name, when the card has it
 }
 
 // Builder accumulates one folder × local day.
@@ -341,6 +342,11 @@ func (b *Builder) agentLevel(c *card.Card) {
 func (b *Builder) longest(c *card.Card, start time.Time) {
 	w := Wait{SessionID: c.SessionID, Start: start.In(b.loc), FirstReplyMs: c.WaitBeforeFirstReplyMs,
 		SupportPerson: c.SupportPerson}
+	for _, ag := range c.Agents {
+		if ag.Person == c.SupportPerson && ag.Name != "" {
+			w.SupportName = ag.Name
+		}
+	}
 	has := false
 	if c.WaitBeforeFirstReplyMs != nil {
 		w.WaitMs, has = *c.WaitBeforeFirstReplyMs, true
