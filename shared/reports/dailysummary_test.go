@@ -191,3 +191,19 @@ func TestS3ContentTypes(t *testing.T) {
 		t.Errorf("content types (-want +got):\n%s", d)
 	}
 }
+
+func TestConfigReadsFolders(t *testing.T) {
+	env := map[string]string{"FOLDERS": `{"acme": {"timeZone": "Asia/Tokyo", "firstReplyTarget": "45s"}}`}
+	c, err := reports.ConfigFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Options.Summary.Folders.For("acme")
+	if s.Location.String() != "Asia/Tokyo" || s.FirstReplyTarget != 45*time.Second {
+		t.Errorf("acme settings %v %v", s.Location, s.FirstReplyTarget)
+	}
+	env["FOLDERS"] = `{"acme": {"timeZone": "Mars/Olympus"}}`
+	if _, err := reports.ConfigFromEnv(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "FOLDERS") {
+		t.Errorf("bad FOLDERS: %v, want an error naming FOLDERS", err)
+	}
+}
