@@ -220,9 +220,9 @@ func (p *Page) ForeignRequests() []string {
 		out = append(out, r)
 	}
 	if p.server != nil {
-		for _, path := range p.server.Hits() {
-			if path != p.server.path {
-				out = append(out, "server hit "+path)
+		for _, uri := range p.server.Hits() {
+			if uri != p.server.page {
+				out = append(out, "server hit "+uri)
 			}
 		}
 	}
@@ -394,10 +394,12 @@ func (p *Page) Check(name string) (desktop, phone string) {
 	return desktop, phone
 }
 
-// Server serves one page at a fixed path on 127.0.0.1 and records every hit.
+// Server serves a page on 127.0.0.1 and records every request it gets, so
+// that a request the DevTools events might not show (a favicon, say) still
+// counts.
 type Server struct {
 	URL  string // the page's full URL
-	path string
+	page string // the page's request URI (path and query)
 
 	mu   sync.Mutex
 	hits []string
@@ -407,24 +409,34 @@ type Server struct {
 // contentType and 404 to anything else, recording every request.
 func Serve(t testing.TB, path, contentType string, body []byte) *Server {
 	t.Helper()
-	s := &Server{path: path}
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.hits = append(s.hits, r.URL.Path)
-		s.mu.Unlock()
+	return ServeHandler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != path {
 			http.NotFound(w, r)
 			return
 		}
 		w.Header().Set("Content-Type", contentType)
 		_, _ = w.Write(body)
+	}), path)
+}
+
+// ServeHandler starts an httptest server over h (e.g. the API's handler,
+// so the page is tested with its real headers: CSP, content type) whose
+// page is at uri (path and query, "/v1/chat-sessions/x?folder=f").
+func ServeHandler(t testing.TB, h http.Handler, uri string) *Server {
+	t.Helper()
+	s := &Server{page: uri}
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.hits = append(s.hits, r.URL.RequestURI())
+		s.mu.Unlock()
+		h.ServeHTTP(w, r)
 	}))
 	t.Cleanup(hs.Close)
-	s.URL = hs.URL + path
+	s.URL = hs.URL + uri
 	return s
 }
 
-// Hits returns the paths requested so far.
+// Hits returns the request URIs the server got so far.
 func (s *Server) Hits() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -437,6 +449,15 @@ func OpenServed(t testing.TB, path, contentType string, body []byte) *Page {
 	t.Helper()
 	Chromium(t) // skip before starting a server
 	s := Serve(t, path, contentType, body)
+	return open(t, s.URL, s)
+}
+
+// OpenHandler serves h and opens uri on it; any other request that reaches
+// h counts as foreign.
+func OpenHandler(t testing.TB, h http.Handler, uri string) *Page {
+	t.Helper()
+	Chromium(t)
+	s := ServeHandler(t, h, uri)
 	return open(t, s.URL, s)
 }
 
