@@ -207,3 +207,30 @@ func TestConfigReadsFolders(t *testing.T) {
 		t.Errorf("bad FOLDERS: %v, want an error naming FOLDERS", err)
 	}
 }
+
+// A failure while writing a page or the manifest leaves no object behind:
+// neither the reports nor the pages.
+func TestFailedSummaryExportLeavesNothing(t *testing.T) {
+	for _, fail := range []string{"summary-2026-11-21.html", "manifest.json"} {
+		t.Run(fail, func(t *testing.T) {
+			fs := newFakeS3()
+			fs.failPut = fail
+			sink, err := reports.NewS3Sink(fs, "bucket", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = reports.Export(t.Context(), &sliceStore{cards: fixtureCards()}, sink,
+				reports.Selection{Folder: "acme", From: "2026-11-20", To: "2026-11-22", Reports: []string{"daily-summary", "sessions"}}, reports.Options{})
+			if err == nil {
+				t.Fatal("export succeeded")
+			}
+			if len(fs.objects) != 0 {
+				var keys []string
+				for k := range fs.objects {
+					keys = append(keys, k)
+				}
+				t.Errorf("objects left: %v", keys)
+			}
+		})
+	}
+}

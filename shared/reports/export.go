@@ -403,14 +403,15 @@ func exportFolder(ctx context.Context, store cardstore.Store, sink Sink, rs *res
 			m.Files = append(m.Files, o.entry)
 		}
 	}
-	// summary.html beside the reports (summarypage.go).
-	pageOuts, err := writeSummaryPages(ctx, sink, rs, prefix, running)
-	all = append(all, pageOuts...)
+	// summary.html beside the reports (summarypage.go); removed again with
+	// the reports if the manifest fails.
+	pageFiles, err := writeSummaryPages(ctx, sink, rs, prefix, running)
 	if err != nil {
 		return m, err
 	}
-	for _, o := range pageOuts {
-		m.Files = append(m.Files, o.entry)
+	for _, f := range pageFiles {
+		all = append(all, &output{entry: f, committed: true})
+		m.Files = append(m.Files, f)
 	}
 	body, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {

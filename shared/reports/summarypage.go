@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -71,9 +72,10 @@ func windowDates(rs *resolved) []string {
 // writeSummaryPages writes summary.html for every day of the window, from
 // the daily-summary report among running (nothing when it was not selected:
 // the page is that report's view). A day without sessions still gets its
-// page, which says so. The outputs are committed; the caller lists them in
-// the manifest and removes them if a later step fails.
-func writeSummaryPages(ctx context.Context, sink Sink, rs *resolved, prefix string, running []*runningReport) ([]*output, error) {
+// page, which says so. It returns the pages' manifest entries; on error it
+// removes the pages it had already written, so the caller only has to list
+// the entries and remove them if a later step (the manifest) fails.
+func writeSummaryPages(ctx context.Context, sink Sink, rs *resolved, prefix string, running []*runningReport) (files []ManifestFile, err error) {
 	var ds *dailySummaryReport
 	for _, rr := range running {
 		if r, ok := rr.r.(*dailySummaryReport); ok {
@@ -83,35 +85,40 @@ func writeSummaryPages(ctx context.Context, sink Sink, rs *resolved, prefix stri
 	if ds == nil {
 		return nil, nil
 	}
+	defer func() {
+		if err != nil {
+			for _, f := range files {
+				_ = sink.Remove(context.WithoutCancel(ctx), f.Key)
+			}
+			files = nil
+		}
+	}()
 	dates := windowDates(rs)
-	var outs []*output
 	for _, date := range dates {
 		d, err := ds.day(date)
 		if err != nil {
-			return outs, err
+			return files, err
 		}
 		var buf bytes.Buffer
 		if err := pages.Summary(&buf, d, ds.pageOptions()); err != nil {
-			return outs, fmt.Errorf("summary page %s: %w", date, err)
+			return files, fmt.Errorf("summary page %s: %w", date, err)
 		}
 		key := prefix + SummaryPageName(date, len(dates) == 1)
 		f, err := sink.Create(ctx, key)
 		if err != nil {
-			return outs, fmt.Errorf("create %s: %w", key, err)
+			return files, fmt.Errorf("create %s: %w", key, err)
 		}
-		o := &output{entry: ManifestFile{Report: SummaryPageReport, Format: SummaryPageFormat, Key: key, Rows: d.Sessions}, file: f}
-		outs = append(outs, o)
 		if _, err := f.Write(buf.Bytes()); err != nil {
-			return outs, fmt.Errorf("write %s: %w", key, err)
+			return files, errors.Join(fmt.Errorf("write %s: %w", key, err), f.Abort())
 		}
 		if err := f.Commit(); err != nil {
-			return outs, fmt.Errorf("commit %s: %w", key, err)
+			return files, errors.Join(fmt.Errorf("commit %s: %w", key, err), f.Abort())
 		}
-		o.committed = true
 		sum := sha256.Sum256(buf.Bytes())
-		o.entry.Bytes, o.entry.SHA256 = int64(buf.Len()), hex.EncodeToString(sum[:])
+		files = append(files, ManifestFile{Report: SummaryPageReport, Format: SummaryPageFormat, Key: key,
+			Rows: d.Sessions, Bytes: int64(buf.Len()), SHA256: hex.EncodeToString(sum[:])})
 	}
-	return outs, nil
+	return files, nil
 }
 
 // ContentTypeOf is the Content-Type an exported file is stored with, by its
