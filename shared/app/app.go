@@ -288,11 +288,8 @@ func Export(ctx context.Context, env config.Getenv, d Deps) (*reports.Handler, e
 	if err != nil {
 		return nil, err
 	}
-	// FOLDERS is read once, here: a bad value (any entry, used or not)
-	// stops the function at start-up, the error naming the folder and key.
-	if cfg.Options.Folders, err = folders.FromEnv(env); err != nil {
-		return nil, err
-	}
+	// reports.ConfigFromEnv has read FOLDERS: a bad value (any entry, used
+	// or not) has stopped the function there, naming the folder and key.
 	store, err := d.store(ctx, env, &aw)
 	if err != nil {
 		return nil, err

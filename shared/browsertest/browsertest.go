@@ -39,6 +39,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
@@ -56,10 +57,12 @@ const Timeout = 60 * time.Second
 // Flags are the Chromium command-line flags. Headless, no sandbox (CI runs as
 // root in a container), and every background service that would otherwise
 // make network requests of its own switched off, so that the requests we see
-// are the page's.
+// are the page's. --hide-scrollbars makes a screenshot as wide as the layout
+// (a classic scrollbar would eat 15 px of it, as on no phone).
 var Flags = []string{
 	"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
 	"--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+	"--hide-scrollbars",
 }
 
 // Chromium returns the path of the browser, or skips (fails under
@@ -217,9 +220,9 @@ func (p *Page) ForeignRequests() []string {
 		out = append(out, r)
 	}
 	if p.server != nil {
-		for _, path := range p.server.Hits() {
-			if path != p.server.path {
-				out = append(out, "server hit "+path)
+		for _, uri := range p.server.Hits() {
+			if uri != p.server.page {
+				out = append(out, "server hit "+uri)
 			}
 		}
 	}
@@ -283,6 +286,85 @@ func (p *Page) Screenshot(name string, width int64) string {
 	return path
 }
 
+// PrintWidth is the CSS width of an A4 page's printable area at 96 dpi
+// (210 mm less 2 × 12 mm margins ≈ 703 px), used for the print screenshot.
+const PrintWidth = 703
+
+// PrintScreenshot renders the page with the print stylesheet (@media
+// print) at PrintWidth and writes <name>.png, and the real print as
+// <name>.pdf (A4, backgrounds on) beside it. It returns the PNG's path.
+// The viewport is left at PrintWidth with screen media afterwards.
+func (p *Page) PrintScreenshot(name string) string {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, Timeout)
+	defer cancel()
+	var png, pdf []byte
+	var wide string
+	err := chromedp.Do(ctx,
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			if _, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
+				return err
+			}
+			_, err := cdp.Call(ctx, t, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+				Width: PrintWidth, Height: 1000, DeviceScaleFactor: 1,
+			})
+			return err
+		}),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			var err error
+			png, err = chromedp.FullScreenshot(100)(ctx, t)
+			if err != nil {
+				return err
+			}
+			wide, err = chromedp.Evaluate[string](widestExpr)(ctx, t)
+			return err
+		}),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			yes := true
+			res, err := cdp.Call(ctx, t, page.PrintToPDF, page.PrintToPDFParams{
+				PrintBackground: &yes, PaperWidth: 8.27, PaperHeight: 11.69, // A4
+			})
+			pdf = res.Data
+			return err
+		}),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{})
+			return err
+		}),
+	)
+	if err != nil {
+		p.t.Fatalf("browsertest: print %s: %v", name, err)
+	}
+	path := filepath.Join(p.dir, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		p.t.Fatalf("browsertest: write %s: %v", path, err)
+	}
+	if err := os.WriteFile(filepath.Join(p.dir, name+".pdf"), pdf, 0o644); err != nil {
+		p.t.Fatalf("browsertest: write pdf: %v", err)
+	}
+	p.t.Logf("browsertest: print preview %s (and .pdf)", path)
+	if wide != "" {
+		p.t.Errorf("browsertest: printed at %d px the page is too wide: %s", PrintWidth, wide)
+	}
+	return path
+}
+
+// widestExpr names the outermost elements that stick out to the right of
+// the viewport ("" when none): what makes a page scroll sideways.
+const widestExpr = `(() => {
+  const w = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth <= w) return "";
+  const out = [];
+  for (const e of document.querySelectorAll("body *")) {
+    const r = e.getBoundingClientRect();
+    if (r.right > w + 1 && !(e.parentElement && e.parentElement.getBoundingClientRect().right > w + 1)) {
+      out.push(e.tagName.toLowerCase() + (e.className && e.className.baseVal === undefined ? "." + e.className : "") + " to " + Math.round(r.right) + " px");
+    }
+    if (out.length >= 5) break;
+  }
+  return "document " + document.documentElement.scrollWidth + " px for " + w + " px: " + out.join(", ");
+})()`
+
 // HorizontalOverflow returns how many CSS pixels the document is wider than
 // the viewport at the current width (0 when nothing sticks out). A table that
 // must scroll should scroll inside its own box, not push the page sideways.
@@ -298,8 +380,8 @@ func (p *Page) Check(name string) (desktop, phone string) {
 	p.t.Helper()
 	desktop = p.Screenshot(name+"-desktop", DesktopWidth)
 	phone = p.Screenshot(name+"-phone", PhoneWidth)
-	if over := p.HorizontalOverflow(); over > 0 {
-		p.t.Errorf("browsertest: at %d px the page is %d px too wide (the page scrolls sideways)", PhoneWidth, over)
+	if wide := Eval[string](p, widestExpr); wide != "" {
+		p.t.Errorf("browsertest: at %d px the page scrolls sideways: %s", PhoneWidth, wide)
 	}
 	// Give late events (a CSP report, a lazy image) a moment to arrive.
 	_ = p.run(chromedp.Sleep(200 * time.Millisecond))
@@ -312,10 +394,12 @@ func (p *Page) Check(name string) (desktop, phone string) {
 	return desktop, phone
 }
 
-// Server serves one page at a fixed path on 127.0.0.1 and records every hit.
+// Server serves a page on 127.0.0.1 and records every request it gets, so
+// that a request the DevTools events might not show (a favicon, say) still
+// counts.
 type Server struct {
 	URL  string // the page's full URL
-	path string
+	page string // the page's request URI (path and query)
 
 	mu   sync.Mutex
 	hits []string
@@ -325,24 +409,34 @@ type Server struct {
 // contentType and 404 to anything else, recording every request.
 func Serve(t testing.TB, path, contentType string, body []byte) *Server {
 	t.Helper()
-	s := &Server{path: path}
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.hits = append(s.hits, r.URL.Path)
-		s.mu.Unlock()
+	return ServeHandler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != path {
 			http.NotFound(w, r)
 			return
 		}
 		w.Header().Set("Content-Type", contentType)
 		_, _ = w.Write(body)
+	}), path)
+}
+
+// ServeHandler starts an httptest server over h (e.g. the API's handler,
+// so the page is tested with its real headers: CSP, content type) whose
+// page is at uri (path and query, "/v1/chat-sessions/x?folder=f").
+func ServeHandler(t testing.TB, h http.Handler, uri string) *Server {
+	t.Helper()
+	s := &Server{page: uri}
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.hits = append(s.hits, r.URL.RequestURI())
+		s.mu.Unlock()
+		h.ServeHTTP(w, r)
 	}))
 	t.Cleanup(hs.Close)
-	s.URL = hs.URL + path
+	s.URL = hs.URL + uri
 	return s
 }
 
-// Hits returns the paths requested so far.
+// Hits returns the request URIs the server got so far.
 func (s *Server) Hits() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -355,6 +449,15 @@ func OpenServed(t testing.TB, path, contentType string, body []byte) *Page {
 	t.Helper()
 	Chromium(t) // skip before starting a server
 	s := Serve(t, path, contentType, body)
+	return open(t, s.URL, s)
+}
+
+// OpenHandler serves h and opens uri on it; any other request that reaches
+// h counts as foreign.
+func OpenHandler(t testing.TB, h http.Handler, uri string) *Page {
+	t.Helper()
+	Chromium(t)
+	s := ServeHandler(t, h, uri)
 	return open(t, s.URL, s)
 }
 

@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -73,5 +74,23 @@ func TestHarnessSeesConsoleErrorAndRequest(t *testing.T) {
 	foreign := strings.Join(p.ForeignRequests(), "\n")
 	if !strings.Contains(foreign, "tracker.png") {
 		t.Errorf("image request not reported: %q", p.ForeignRequests())
+	}
+}
+
+// A page opened through a handler is checked with the handler's own headers:
+// here a CSP header that forbids the inline style, so the harness must see
+// the violation; and a request for another path on the server is foreign.
+func TestOpenHandlerSeesHeadersAndHits(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; img-src 'self'")
+		_, _ = w.Write([]byte(`<!doctype html><html><head><link rel="icon" href="data:,"><style>p{color:red}</style></head><body><p>x</p><img src="/pixel.gif" alt=""></body></html>`))
+	})
+	p := OpenHandler(t, h, "/v1/page?folder=f")
+	if !strings.Contains(strings.Join(p.Problems(), "\n"), "style") {
+		t.Errorf("CSP header's style violation not seen: %q", p.Problems())
+	}
+	if !strings.Contains(strings.Join(p.ForeignRequests(), "\n"), "/pixel.gif") {
+		t.Errorf("request for /pixel.gif not foreign: %q", p.ForeignRequests())
 	}
 }

@@ -31,6 +31,7 @@ type env struct {
 	withTimes  bool
 	phrasesTop int
 	prices     map[string]float64
+	summary    summaryEnv // daily-summary (dailysummary.go)
 }
 
 // window is one folder's share of an export: the selection's local days
@@ -87,6 +88,7 @@ var definitions = []reportDef{
 		return &messageStatsReport{loc: e.loc, totals: map[dayChannel]*messageTotals{}}
 	}},
 	{name: "billing", build: func(e env) report { return &billingReport{prices: e.prices, channels: map[string]*billingTotals{}} }},
+	{name: "daily-summary", build: newDailySummaryReport}, // analytics.md; also writes summary.html
 }
 
 // ReportNames returns the name of every report, in the spec's order.

@@ -59,9 +59,11 @@ type Options struct {
 	ParquetRowGroupBytes int64
 	Logger               *slog.Logger
 	// Folders is FOLDERS: each folder's time zone (its day window and the
-	// times in CSV/XLSX) and prices. nil: every folder takes Location and
-	// Prices.
+	// times in CSV/XLSX), prices and first-reply target (daily summary).
+	// nil: every folder takes Location, Prices and the 60 s target.
 	Folders *folders.Config
+	// Summary: session links of the daily summary page.
+	Summary SummaryOptions
 }
 
 // Manifest is manifest.json: every file of one folder's export and the
@@ -304,7 +306,8 @@ func exportFolder(ctx context.Context, store cardstore.Store, sink Sink, rs *res
 	if err != nil {
 		return m, err
 	}
-	e := env{loc: fw.loc, withTimes: rs.sel.WithTimes, phrasesTop: opt.PhrasesTop, prices: fw.prices}
+	e := env{loc: fw.loc, withTimes: rs.sel.WithTimes, phrasesTop: opt.PhrasesTop, prices: fw.prices,
+		summary: newSummaryEnv(folder, opt)}
 	wopt := writerOptions{xlsxRowLimit: opt.XLSXRowLimit, parquetRowGroupRows: opt.ParquetRowGroupRows, parquetRowGroupBytes: opt.ParquetRowGroupBytes, loc: fw.loc}
 	var all []*output
 	defer func() {
@@ -408,6 +411,16 @@ func exportFolder(ctx context.Context, store cardstore.Store, sink Sink, rs *res
 			o.entry.SHA256 = hex.EncodeToString(o.count.h.Sum(nil))
 			m.Files = append(m.Files, o.entry)
 		}
+	}
+	// summary.html beside the reports (summarypage.go); removed again with
+	// the reports if the manifest fails.
+	pageFiles, err := writeSummaryPages(ctx, sink, rs, prefix, running)
+	if err != nil {
+		return m, err
+	}
+	for _, f := range pageFiles {
+		all = append(all, &output{entry: f, committed: true})
+		m.Files = append(m.Files, f)
 	}
 	body, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {

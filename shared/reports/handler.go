@@ -14,6 +14,7 @@ import (
 
 	"github.com/chatcards/chatcards/shared/card"
 	"github.com/chatcards/chatcards/shared/cardstore"
+	"github.com/chatcards/chatcards/shared/folders"
 )
 
 // Config is the export settings of the environment, read once at start-up
@@ -58,6 +59,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.Options.Prices = p
 	}
+	// FOLDERS: each folder's zone and first-reply target for the daily
+	// summary; a bad value stops the function at start-up (analytics.md).
+	fc, err := folders.FromEnv(getenv)
+	if err != nil {
+		return c, err
+	}
+	c.Options.Folders = fc
 	if v := getenv("XLSX_ROW_LIMIT"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 2 || n > XLSXMaxRows {

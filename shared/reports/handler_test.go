@@ -187,14 +187,14 @@ func TestHandlerScheduledRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := reports.Result{Scheduled: true, Exports: []reports.ExportResult{
-		{Folder: "acme", Date: "2026-11-20", Manifest: "reports/folder=acme/date=2026-11-20/manifest.json", Files: 13},
-		{Folder: "beta", Date: "2026-11-20", Manifest: "reports/folder=beta/date=2026-11-20/manifest.json", Files: 13},
+		{Folder: "acme", Date: "2026-11-20", Manifest: "reports/folder=acme/date=2026-11-20/manifest.json", Files: 15},
+		{Folder: "beta", Date: "2026-11-20", Manifest: "reports/folder=beta/date=2026-11-20/manifest.json", Files: 15},
 	}}
 	if d := cmp.Diff(want, res); d != "" {
 		t.Fatalf("(-want +got):\n%s", d)
 	}
 	links, err := (&reports.DirCatalog{Root: dir}).Links(ctx, "acme", "2026-11-20")
-	if err != nil || len(links) != 13 || !strings.HasPrefix(links[0].URL, "file://") {
+	if err != nil || len(links) != 15 || !strings.HasPrefix(links[0].URL, "file://") {
 		t.Fatalf("catalog: %d links, %v", len(links), err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "reports/folder=acme/date=2026-11-20/sessions.csv")); err != nil {

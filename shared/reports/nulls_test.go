@@ -38,7 +38,7 @@ func sparseCards() []*card.Card {
 func TestAbsentIsNullNeverEmptyOrZero(t *testing.T) {
 	opt := reports.Options{Prices: map[string]float64{"web": 0.01, "whatsapp": 0.05}}
 	dir, ms := export(t, sparseCards(), reports.Selection{Folder: "acme", From: "2026-11-20", WithTimes: true}, opt)
-	if len(ms[0].Files) != len(reports.ReportNames())*3+len(reports.AthenaTables) {
+	if len(ms[0].Files) != len(reports.ReportNames())*3+len(reports.AthenaTables)+1 { // + summary.html
 		t.Fatalf("files %d", len(ms[0].Files))
 	}
 	emptyXML := regexp.MustCompile(`<t[^>]*></t>|<t/>|<v></v>|<v/>`)

@@ -83,6 +83,10 @@ func expected() map[string]table {
 		"message-statistics": split("day|channel|sessions|agentMessages|agentChars|customerMessages|customerChars|botMessages|botChars",
 			"2026-11-20|web|2|2|20|2|11|1|5", "2026-11-20|whatsapp|1|0|0|1|6|1|3"),
 		"billing": split("channel|sessions|paidMessages|unitPrice|cost", "web|2|3|0.01|0.03", "whatsapp|1|1|0.05|0.05"),
+		// s-1 handed off (agents), first reply 4000; s-3 abandoned; no service
+		// level, pair or rating on these cards: those cells are empty.
+		"daily-summary": split("folder|day|timeZone|sessions|closed|handoffs|botContained|botContainedShare|abandoned|serviceLevelMet|serviceLevelMissed|serviceLevelAttainment|firstReplySessions|firstReplyMedianMs|firstReplyP90Ms|firstReplyMaxMs|customerWaitPairs|customerWaitMedianMs|customerWaitP90Ms|ratedSessions|averageScore|csat",
+			"acme|2026-11-20|UTC|3|2|2|0|0|1|1|1|0.5|1|4000|4000|4000|2|4000|5001|1|4|1"),
 	}
 }
 
@@ -90,8 +94,9 @@ var fixtureOpts = reports.Options{Prices: map[string]float64{"web": 0.01, "whats
 
 func TestEveryReportEveryFormat(t *testing.T) {
 	dir, ms := export(t, fixtureCards(), reports.Selection{Folder: "acme", From: "2026-11-20", WithTimes: true}, fixtureOpts)
-	if len(ms) != 1 || len(ms[0].Files) != 13*3+2 {
-		t.Fatalf("manifests %d, files %d; want 1 and 41", len(ms), len(ms[0].Files))
+	// 14 reports × 3 formats, 2 Athena copies, summary.html.
+	if len(ms) != 1 || len(ms[0].Files) != 14*3+2+1 {
+		t.Fatalf("manifests %d, files %d; want 1 and 45", len(ms), len(ms[0].Files))
 	}
 	want := expected()
 	if len(want) != len(reports.ReportNames()) {
@@ -190,8 +195,8 @@ func TestAthenaTableCopies(t *testing.T) {
 			t.Errorf("%s differs from the report", k)
 		}
 	}
-	if len(ms[0].Files) != 13+2 {
-		t.Fatalf("files %d, want 15", len(ms[0].Files))
+	if len(ms[0].Files) != 14+2+1 {
+		t.Fatalf("files %d, want 17", len(ms[0].Files))
 	}
 	// A filtered or multi-day export must not replace the tables' data.
 	for _, sel := range []reports.Selection{

@@ -103,7 +103,8 @@ func (f *s3File) Write(p []byte) (int, error) {
 
 func (f *s3File) uploadPart() error {
 	if f.uploadID == nil {
-		out, err := f.s.client.CreateMultipartUpload(f.ctx, &s3.CreateMultipartUploadInput{Bucket: &f.s.bucket, Key: &f.key})
+		out, err := f.s.client.CreateMultipartUpload(f.ctx, &s3.CreateMultipartUploadInput{Bucket: &f.s.bucket, Key: &f.key,
+			ContentType: aws.String(ContentTypeOf(f.key))})
 		if err != nil {
 			return fmt.Errorf("s3sink: start upload %s: %w", f.key, err)
 		}
@@ -136,7 +137,7 @@ func (f *s3File) Commit() error {
 	if f.uploadID == nil {
 		if _, err := f.s.client.PutObject(f.ctx, &s3.PutObjectInput{
 			Bucket: &f.s.bucket, Key: &f.key, Body: bytes.NewReader(f.buf.Bytes()),
-			ContentLength: aws.Int64(int64(f.buf.Len())),
+			ContentLength: aws.Int64(int64(f.buf.Len())), ContentType: aws.String(ContentTypeOf(f.key)),
 		}); err != nil {
 			f.failed = fmt.Errorf("s3sink: put %s: %w", f.key, err)
 			return f.failed

@@ -130,6 +130,7 @@ type Wait struct {
 	FirstReplyMs    *int64
 	MaxCustomerWait *int64
 	SupportPerson   string
+	SupportName     string // the support person's name, when the card has it
 }
 
 // Builder accumulates one folder × local day.
@@ -315,7 +316,15 @@ func (b *Builder) Add(c *card.Card) error {
 // the latest join) stands in, and a session no agent took part in is
 // NoAgent. See docs/summary.md.
 func (b *Builder) agentLevel(c *card.Card) {
-	key := c.SupportPerson
+	// The agent who sent the first reply (firstReplyBy), as the productivity
+	// report credits it; a session missed without any reply belongs to no
+	// agent (key "").
+	key := ""
+	for _, ag := range c.Agents {
+		if c.FirstReplyBy != "" && ag.Participant == c.FirstReplyBy {
+			key = ag.Person
+		}
+	}
 	a := b.agents[key]
 	if a == nil {
 		a = &AgentLevel{Person: key}
@@ -341,6 +350,11 @@ func (b *Builder) agentLevel(c *card.Card) {
 func (b *Builder) longest(c *card.Card, start time.Time) {
 	w := Wait{SessionID: c.SessionID, Start: start.In(b.loc), FirstReplyMs: c.WaitBeforeFirstReplyMs,
 		SupportPerson: c.SupportPerson}
+	for _, ag := range c.Agents {
+		if ag.Person == c.SupportPerson && ag.Name != "" {
+			w.SupportName = ag.Name
+		}
+	}
 	has := false
 	if c.WaitBeforeFirstReplyMs != nil {
 		w.WaitMs, has = *c.WaitBeforeFirstReplyMs, true

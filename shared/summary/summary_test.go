@@ -37,6 +37,7 @@ func waits(ms ...int64) func(*card.Card) {
 func agent(person, name string) func(*card.Card) {
 	return func(c *card.Card) {
 		c.SupportPerson = person
+		c.FirstReplyBy = "p-" + person // the agent sent the first reply
 		c.Agents = append(c.Agents, stats.Agent{Participant: "p-" + person, Person: person, Name: name})
 	}
 }
