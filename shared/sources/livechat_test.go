@@ -50,7 +50,9 @@ func (f *lcFake) put(t testing.TB, file []byte) {
 	f.order = append(f.order, id)
 }
 
-func pageID(n int) string { return base64.StdEncoding.EncodeToString([]byte("offset:" + strconv.Itoa(n))) }
+func pageID(n int) string {
+	return base64.StdEncoding.EncodeToString([]byte("offset:" + strconv.Itoa(n)))
+}
 
 func pageOffset(id string) (int, bool) {
 	b, err := base64.StdEncoding.DecodeString(id)
@@ -94,7 +96,9 @@ func (f *lcFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		id = as
 	}
 	c := f.chats[id]
-	notFound := func() { http.Error(w, `{"error": {"type": "not_found", "message": "Chat not found"}}`, http.StatusNotFound) }
+	notFound := func() {
+		http.Error(w, `{"error": {"type": "not_found", "message": "Chat not found"}}`, http.StatusNotFound)
+	}
 	off := 0
 	if body.PageID != "" {
 		n, ok := pageOffset(body.PageID)
