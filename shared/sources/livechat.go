@@ -102,7 +102,13 @@ type LiveChatSource struct {
 var (
 	_ Source     = (*LiveChatSource)(nil)
 	_ Discoverer = (*LiveChatSource)(nil)
+	_ Sweeper    = (*LiveChatSource)(nil)
 )
+
+// SweepFolder fetches every chat Discover lists.
+func (l *LiveChatSource) SweepFolder(ctx context.Context, folder string, since time.Time, fn func(Result) error) error {
+	return sweepByDiscovery(ctx, folder, since, l, l, fn)
+}
 
 // NewLiveChat checks the options and returns the source.
 func NewLiveChat(o LiveChatOptions) (*LiveChatSource, error) {

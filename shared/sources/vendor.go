@@ -162,3 +162,30 @@ func joinJSON(pairs ...any) []byte {
 // validID is the rule a platform id must meet before it goes into a URL
 // path: a session id (1-128 of A-Z a-z 0-9 . _ : -).
 func validID(id string) bool { return transcript.ValidSessionID(id) }
+
+// sweepByDiscovery is SweepFolder for a platform whose listing names the
+// conversations but does not carry them whole: each discovered one is
+// fetched. A conversation that is not there yet is skipped; one that does
+// not decode does not stop the sweep (its BadTranscriptError is part of the
+// returned error, errors.Join); any other failure, or an error from fn,
+// stops it at once.
+func sweepByDiscovery(ctx context.Context, folder string, since time.Time, d Discoverer, src Source, fn func(Result) error) error {
+	var bad []error
+	err := d.Discover(ctx, folder, since, func(c Discovered) error {
+		res, err := src.Fetch(ctx, Request{Folder: folder, SessionID: c.SessionID, StartedAt: c.StartedAt})
+		switch {
+		case errors.Is(err, ErrNotYet):
+			return nil
+		case IsBadTranscript(err):
+			bad = append(bad, err)
+			return nil
+		case err != nil:
+			return err
+		}
+		return fn(res)
+	})
+	if err != nil {
+		return err
+	}
+	return errors.Join(bad...)
+}
