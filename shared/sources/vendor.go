@@ -189,3 +189,14 @@ func sweepByDiscovery(ctx context.Context, folder string, since time.Time, d Dis
 	}
 	return errors.Join(bad...)
 }
+
+// decoderOf is the named format's decoder. The format packages register
+// their decoders at init, before any source exists, so a missing one is a
+// programming error.
+func decoderOf(name string) func([]byte) (*formats.Decoded, error) {
+	f, ok := formats.Lookup(name)
+	if !ok {
+		panic("sources: format " + name + " is not registered")
+	}
+	return f.Decode
+}

@@ -277,3 +277,11 @@ func containsAll(s string, subs ...string) bool {
 	}
 	return true
 }
+
+func decoder(t testing.TB, name string) func([]byte) (*formats.Decoded, error) {
+	f, ok := formats.Lookup(name)
+	if !ok {
+		t.Fatalf("format %s is not registered", name)
+	}
+	return f.Decode
+}
