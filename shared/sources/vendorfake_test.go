@@ -39,6 +39,8 @@ type vFake struct {
 	requests []string // "METHOD path"
 	inner    http.Handler
 	srv      *httptest.Server
+	// refused is the status of refused credentials (default 401).
+	refused int
 }
 
 func newVFake(t testing.TB, auth func(*http.Request) bool, inner http.Handler) *vFake {
@@ -65,7 +67,11 @@ func (f *vFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if f.auth != nil && !f.auth(r) {
-		http.Error(w, `{"error": "unauthorized"}`, http.StatusUnauthorized)
+		status := f.refused
+		if status == 0 {
+			status = http.StatusUnauthorized
+		}
+		http.Error(w, `{"error": "unauthorized"}`, status)
 		return
 	}
 	f.inner.ServeHTTP(w, r)
@@ -143,6 +149,8 @@ type vHarness struct {
 	misroute func() func()
 	// minRequests is the least number of requests one fetch takes (paging).
 	minRequests int
+	// refused is the status the platform gives refused credentials.
+	refused string
 }
 
 func vReq(id string) sources.Request {
@@ -189,7 +197,11 @@ func vendorSuite(t *testing.T, h vHarness) {
 		if err == nil || errors.Is(err, sources.ErrNotYet) || sources.IsBadTranscript(err) {
 			t.Fatalf("err = %v, want a platform failure", err)
 		}
-		for _, w := range []string{h.kind, "helpdesk", "401"} {
+		refused := h.refused
+		if refused == "" {
+			refused = "401"
+		}
+		for _, w := range []string{h.kind, "helpdesk", refused} {
 			if !strings.Contains(err.Error(), w) {
 				t.Fatalf("error %q does not name %q", err, w)
 			}
