@@ -291,10 +291,10 @@ func (b *BotFrameworkSource) get(ctx context.Context, folder, blobPath string, q
 	for k, v := range q {
 		all[k] = v
 	}
-	resp, err := b.c.Do(ctx, Call{URL: u + "?" + all.Encode(), What: what,
+	resp, err := b.c.Do(ctx, Call{URL: u + "?" + all.Encode(), What: inFolder(folder, what),
 		Header: http.Header{"x-ms-version": {azureBlobVersion}, "Accept": {"*/*"}}})
 	if err != nil {
-		return Response{}, fmt.Errorf("folder %s: %w", folderName(folder), err)
+		return Response{}, err
 	}
 	if resp.Status == http.StatusOK && resp.TooLarge {
 		return Response{}, fmt.Errorf("sources: botframework: folder %s: %s: larger than %d bytes", folderName(folder), what, MaxBodyBytes)

@@ -320,3 +320,19 @@ func FuzzBlobList(f *testing.F) {
 		}
 	})
 }
+
+// A transport failure's error keeps the cause and drops the URL, whose
+// query is the SAS token.
+func TestBotFrameworkSASNeverShown(t *testing.T) {
+	fake := newVFake(t, bfAuth, newBFFake("transcripts", 10))
+	u := fake.URL()
+	fake.srv.Close()
+	s := openBF(t, u, bfSAS, "", newFakeClock())
+	_, err := s.Fetch(context.Background(), vReq("8a1b2c3d-direct-line"))
+	if err == nil || !strings.Contains(err.Error(), "giving up") || !strings.Contains(err.Error(), "folder helpdesk") {
+		t.Fatalf("err = %v, want giving up naming the folder", err)
+	}
+	if strings.Contains(err.Error(), token) || strings.Contains(err.Error(), "sig=") {
+		t.Fatalf("error shows the SAS token: %v", err)
+	}
+}

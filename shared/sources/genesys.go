@@ -209,11 +209,11 @@ func (g *GenesysSource) bearer(ctx context.Context, folder string, renew bool) (
 	if !renew && g.token != "" && now.Before(g.expires.Add(-time.Minute)) {
 		return g.token, nil
 	}
-	resp, err := g.c.Do(ctx, Call{Method: http.MethodPost, URL: g.login + "/oauth/token", What: "OAuth token",
+	resp, err := g.c.Do(ctx, Call{Method: http.MethodPost, URL: g.login + "/oauth/token", What: inFolder(folder, "OAuth token"),
 		Body:   []byte("grant_type=client_credentials"),
 		Header: http.Header{"Authorization": {g.basic}, "Content-Type": {"application/x-www-form-urlencoded"}}, MaxBytes: 64 << 10})
 	if err != nil {
-		return "", fmt.Errorf("folder %s: %w", folderName(folder), err)
+		return "", err
 	}
 	if resp.Status == http.StatusBadRequest {
 		// The token endpoint answers a refused client with 400
@@ -243,9 +243,9 @@ func (g *GenesysSource) call(ctx context.Context, folder, method, u string, body
 		if body != nil {
 			h.Set("Content-Type", "application/json")
 		}
-		resp, err := g.c.Do(ctx, Call{Method: method, URL: u, Body: body, What: what, Header: h})
+		resp, err := g.c.Do(ctx, Call{Method: method, URL: u, Body: body, What: inFolder(folder, what), Header: h})
 		if err != nil {
-			return Response{}, fmt.Errorf("folder %s: %w", folderName(folder), err)
+			return Response{}, err
 		}
 		if resp.Status == http.StatusUnauthorized && try == 0 {
 			continue

@@ -137,9 +137,9 @@ func (s *IntercomSource) call(ctx context.Context, folder, method, u string, bod
 	if body != nil {
 		h.Set("Content-Type", "application/json")
 	}
-	resp, err := s.c.Do(ctx, Call{Method: method, URL: u, Body: body, What: what, Header: h})
+	resp, err := s.c.Do(ctx, Call{Method: method, URL: u, Body: body, What: inFolder(folder, what), Header: h})
 	if err != nil {
-		return nil, 0, fmt.Errorf("folder %s: %w", folderName(folder), err)
+		return nil, 0, err
 	}
 	if resp.Status == http.StatusOK && resp.TooLarge {
 		return nil, 0, fmt.Errorf("sources: intercom: folder %s: %s: larger than %d bytes", folderName(folder), what, MaxBodyBytes)

@@ -143,10 +143,10 @@ func (l *LiveChatSource) action(ctx context.Context, folder, method string, body
 	if err != nil {
 		return nil, err
 	}
-	resp, err := l.c.Do(ctx, Call{Method: http.MethodPost, URL: l.base + "/v3.5/agent/action/" + method, Body: b, What: what,
+	resp, err := l.c.Do(ctx, Call{Method: http.MethodPost, URL: l.base + "/v3.5/agent/action/" + method, Body: b, What: inFolder(folder, what),
 		Header: http.Header{"Authorization": {l.auth}, "Content-Type": {"application/json"}}})
 	if err != nil {
-		return nil, fmt.Errorf("folder %s: %w", folderName(folder), err)
+		return nil, err
 	}
 	switch {
 	case resp.Status == http.StatusNotFound:

@@ -200,3 +200,7 @@ func decoderOf(name string) func([]byte) (*formats.Decoded, error) {
 	}
 	return f.Decode
 }
+
+// inFolder names a request with its folder, so the client's errors read
+// "sources: <kind>: folder A: get_chat of chat X: giving up ...".
+func inFolder(folder, what string) string { return "folder " + folderName(folder) + ": " + what }
