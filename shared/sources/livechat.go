@@ -167,10 +167,12 @@ type lcThreadsPage struct {
 
 // lcAccess is the part of a chat the group scope reads.
 type lcAccess struct {
-	ID     string `json:"id"`
-	Access *struct {
-		GroupIDs []int64 `json:"group_ids"`
-	} `json:"access"`
+	ID     string    `json:"id"`
+	Access *lcGroups `json:"access"`
+}
+
+type lcGroups struct {
+	GroupIDs []int64 `json:"group_ids"`
 }
 
 // ParseLiveChatThreadsPage reads a list_threads answer strictly.
@@ -271,9 +273,7 @@ type lcArchivesPage struct {
 		Thread *struct {
 			CreatedAt string `json:"created_at"`
 		} `json:"thread"`
-		Access *struct {
-			GroupIDs []int64 `json:"group_ids"`
-		} `json:"access"`
+		Access *lcGroups `json:"access"`
 	} `json:"chats"`
 	NextPageID string `json:"next_page_id"`
 }
@@ -341,7 +341,7 @@ func (l *LiveChatSource) Discover(ctx context.Context, folder string, since time
 			return fmt.Errorf("sources: livechat: folder %s: page %d: %w", folderName(folder), n, err)
 		}
 		for i, d := range items {
-			if seen[d.SessionID] || l.inScope(lcAccess{ID: d.SessionID, Access: groupsOf(groups[i])}) != nil {
+			if seen[d.SessionID] || l.inScope(lcAccess{ID: d.SessionID, Access: &lcGroups{GroupIDs: groups[i]}}) != nil {
 				continue
 			}
 			seen[d.SessionID] = true
@@ -357,12 +357,4 @@ func (l *LiveChatSource) Discover(ctx context.Context, folder string, since time
 		}
 		page = next
 	}
-}
-
-func groupsOf(g []int64) *struct {
-	GroupIDs []int64 `json:"group_ids"`
-} {
-	return &struct {
-		GroupIDs []int64 `json:"group_ids"`
-	}{GroupIDs: g}
 }
