@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"time"
@@ -211,6 +212,9 @@ func (l *LiveChatSource) Fetch(ctx context.Context, r Request) (Result, error) {
 	if err := l.inScope(probe); err != nil {
 		return Result{}, badTranscript(r.SessionID, err)
 	}
+	if chat, err = stableChat(chat); err != nil {
+		return Result{}, badTranscript(r.SessionID, fmt.Errorf("livechat: get_chat answer: %w", err))
+	}
 	var threads [][]byte
 	page := ""
 	for n := 1; ; n++ {
@@ -249,6 +253,25 @@ func (l *LiveChatSource) Fetch(ctx context.Context, r Request) (Result, error) {
 		return Result{}, fmt.Errorf("chat %s has no thread: %w", r.SessionID, ErrNotYet)
 	}
 	return vendorResult(r.SessionID, joinJSON("chat", chat, "threads", threads), formats.DecodeLiveChat)
+}
+
+// stableChat drops what get_chat adds that is no part of the chat's record:
+// "thread" (the latest thread again, which list_threads gives) and
+// "is_followed" (the token owner's own state), so the file, and the hash
+// the sync compares, change only when the chat does. Keys come out sorted,
+// values byte for byte as LiveChat sent them.
+func stableChat(chat []byte) ([]byte, error) {
+	var m map[string]jsontext.Value
+	if err := strictjson.Unmarshal(chat, &m); err != nil {
+		return nil, err
+	}
+	delete(m, "thread")
+	delete(m, "is_followed")
+	pairs := make([]any, 0, 2*len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		pairs = append(pairs, k, []byte(m[k]))
+	}
+	return joinJSON(pairs...), nil
 }
 
 // inScope refuses a chat of none of the folder's groups.

@@ -245,14 +245,15 @@ func newLiveChatHarness(t *testing.T) (vHarness, *lcFake) {
 	other["chat"].(map[string]any)["id"] = "OTHERCHAT1"
 	plat.put(t, mustJSON(t, other))
 	fake := newVFake(t, lcAuth, plat)
-	// The fetcher writes the chat as get_chat answers it (with its
-	// "thread") and every thread, in this order, bytes as the API sent them.
+	// The fetcher writes the chat as get_chat answers it but for "thread"
+	// and "is_followed", then every thread, bytes as the API sent them.
 	c := plat.chats["PJ0MRSHTDG"]
 	chat := map[string]any{}
 	for k, v := range c.chat {
-		chat[k] = v
+		if k != "is_followed" {
+			chat[k] = v
+		}
 	}
-	chat["thread"] = c.threads[1]
 	want := []byte(`{"chat":` + string(mustJSON(t, chat)) + `,"threads":[` + string(mustJSON(t, c.threads[0])) + "," + string(mustJSON(t, c.threads[1])) + `]}`)
 	return vHarness{
 		kind: "livechat", fake: fake, id: "PJ0MRSHTDG", want: want, decode: formats.DecodeLiveChat, minRequests: 3,

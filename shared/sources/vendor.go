@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json"
+
 	"github.com/chatcards/chatcards/shared/formats"
 	"github.com/chatcards/chatcards/shared/transcript"
 )
@@ -140,7 +142,10 @@ func joinJSON(pairs ...any) []byte {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, "%q:", pairs[i].(string))
+		// A JSON string, not Go's %q: keys may come from outside data.
+		k, _ := json.Marshal(pairs[i].(string))
+		b.Write(k)
+		b.WriteByte(':')
 		switch v := pairs[i+1].(type) {
 		case []byte:
 			b.Write(v)
