@@ -201,3 +201,59 @@ func TestVendorSyncMoto(t *testing.T) {
 	endpoint := testenv.Moto(t)
 	vSync(t, func(t *testing.T) cardstore.Store { return testenv.DynamoStore(t, endpoint) })
 }
+
+// Each vendor kind opened from SOURCES with its credential in Secrets
+// Manager: the secret is read once at Open and used; a missing or empty
+// secret stops Open with an error naming the key, never a secret's value.
+func TestVendorSecrets(t *testing.T) {
+	ctx := context.Background()
+	entries := map[string]func(u string) string{
+		"livechat": func(u string) string {
+			return fmt.Sprintf(`{"kind": "livechat", "url": %q, "accountId": %q, "tokenSecret": "sm/livechat", "rps": 1000}`, u, lcAccount)
+		},
+		"intercom": func(u string) string { return fmt.Sprintf(`{"kind": "intercom", "url": %q, "tokenSecret": "sm/intercom"}`, u) },
+		"genesys": func(u string) string {
+			return fmt.Sprintf(`{"kind": "genesys", "apiUrl": %q, "loginUrl": %q, "clientId": %q, "clientSecretSecret": "sm/genesys", "rps": 1000}`, u, u, gcClient)
+		},
+		"botframework": func(u string) string {
+			return fmt.Sprintf(`{"kind": "botframework", "url": %q, "tokenSecret": "sm/bf", "channelId": "emulator", "rps": 1000}`, u+"/transcripts")
+		},
+	}
+	for _, c := range vSyncCases() {
+		t.Run(c.kind, func(t *testing.T) {
+			h := c.harness(t)
+			specs, err := sources.ParseSources([]byte(`{"A": ` + entries[c.kind](h.fake.URL()) + `}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			secret := token
+			if c.kind == "botframework" {
+				secret = bfSAS
+			}
+			var asked []string
+			env := sources.OpenEnv{Secret: func(_ context.Context, name string) (string, error) {
+				asked = append(asked, name)
+				return secret, nil
+			}}
+			r, err := sources.Open(ctx, specs, env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(asked) != 1 || !strings.HasPrefix(asked[0], "sm/") {
+				t.Fatalf("secrets read: %v", asked)
+			}
+			if _, err := r.Fetch(ctx, sources.Request{Folder: "A", SessionID: h.id}); err != nil {
+				t.Fatalf("fetch with the secret's credential: %v", err)
+			}
+			for _, bad := range []sources.OpenEnv{
+				{},
+				{Secret: func(context.Context, string) (string, error) { return " \n", nil }},
+			} {
+				_, err := sources.Open(ctx, specs, bad)
+				if err == nil || !strings.Contains(err.Error(), `SOURCES["A"]`) || !strings.Contains(err.Error(), "Secret") {
+					t.Fatalf("open without a usable secret: %v", err)
+				}
+			}
+		})
+	}
+}
