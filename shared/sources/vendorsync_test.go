@@ -211,7 +211,9 @@ func TestVendorSecrets(t *testing.T) {
 		"livechat": func(u string) string {
 			return fmt.Sprintf(`{"kind": "livechat", "url": %q, "accountId": %q, "tokenSecret": "sm/livechat", "rps": 1000}`, u, lcAccount)
 		},
-		"intercom": func(u string) string { return fmt.Sprintf(`{"kind": "intercom", "url": %q, "tokenSecret": "sm/intercom"}`, u) },
+		"intercom": func(u string) string {
+			return fmt.Sprintf(`{"kind": "intercom", "url": %q, "tokenSecret": "sm/intercom"}`, u)
+		},
 		"genesys": func(u string) string {
 			return fmt.Sprintf(`{"kind": "genesys", "apiUrl": %q, "loginUrl": %q, "clientId": %q, "clientSecretSecret": "sm/genesys", "rps": 1000}`, u, u, gcClient)
 		},
