@@ -39,6 +39,10 @@ type ClientOptions struct {
 	// MaxRetryAfter caps the wait a Retry-After header asks for, so a
 	// platform cannot stall a sync run (default 30 s).
 	MaxRetryAfter time.Duration
+	// RateLimitReset, when set, reads a platform's own "wait until" header
+	// on a 429 or 5xx without Retry-After (Intercom's X-RateLimit-Reset,
+	// say); ok false means none. The wait is capped like Retry-After.
+	RateLimitReset func(h http.Header, now time.Time) (d time.Duration, ok bool)
 	// Rand returns a number in [0,1) for jitter (default math/rand/v2).
 	Rand func() float64
 	// Now and Sleep are the clock; tests swap them to run without waiting.
@@ -200,6 +204,10 @@ func (c *Client) once(ctx context.Context, call Call) (resp Response, retryAfter
 	defer hr.Body.Close()
 	if ra := hr.Header.Get("Retry-After"); ra != "" {
 		if d, ok := ParseRetryAfter(ra, c.opt.Now()); ok {
+			retryAfter = d
+		}
+	} else if c.opt.RateLimitReset != nil && (hr.StatusCode == http.StatusTooManyRequests || hr.StatusCode >= 500) {
+		if d, ok := c.opt.RateLimitReset(hr.Header, c.opt.Now()); ok {
 			retryAfter = d
 		}
 	}
