@@ -58,8 +58,8 @@ type BotFrameworkSettings struct {
 	// ("directline", "webchat", "msteams", ...): the store keys by it.
 	ChannelID string `json:"channelId"`
 	// Layout is "dotnet" (default) or "js", the SDK that wrote the blobs.
-	Layout      string `json:"layout"`
-	APISettings `json:",inline"`
+	Layout       string `json:"layout"`
+	RateSettings `json:",inline"`
 }
 
 // Check validates the keys.
@@ -85,7 +85,7 @@ func (s *BotFrameworkSettings) Check() error {
 	default:
 		return fmt.Errorf("layout: %q is not \"dotnet\" or \"js\"", s.Layout)
 	}
-	return s.APISettings.check()
+	return s.RateSettings.check()
 }
 
 // Open reads the SAS token secret when one is named and builds the source.
@@ -97,7 +97,7 @@ func (s *BotFrameworkSettings) Open(ctx context.Context, env OpenEnv) (Source, e
 	// Blob storage takes thousands of requests a second per account; 50
 	// keeps a sync run polite.
 	return NewBotFramework(BotFrameworkOptions{ContainerURL: s.URL, SAS: tok, ChannelID: s.ChannelID, Layout: s.Layout,
-		Client: s.APISettings.clientOptions(KindBotFramework, 50, env)})
+		Client: s.RateSettings.clientOptions(KindBotFramework, 50, env)})
 }
 
 // BotFrameworkOptions configure NewBotFramework.
@@ -321,7 +321,7 @@ func (b *BotFrameworkSource) list(ctx context.Context, folder, prefix string, fn
 		if resp.Status != http.StatusOK {
 			// 404 here is the container missing: a setting, not a chat
 			// not there yet.
-			return statusError(KindBotFramework, folder, what, resp.Status)
+			return vendorStatusError(KindBotFramework, folder, what, resp.Status)
 		}
 		items, next, err := ParseBlobList(resp.Body)
 		if err != nil {
@@ -378,7 +378,7 @@ func (b *BotFrameworkSource) Fetch(ctx context.Context, r Request) (Result, erro
 		case resp.Status == http.StatusNotFound:
 			return nil // deleted since the listing
 		case resp.Status != http.StatusOK:
-			return statusError(KindBotFramework, r.Folder, what, resp.Status)
+			return vendorStatusError(KindBotFramework, r.Folder, what, resp.Status)
 		}
 		acts = append(acts, resp.Body)
 		return nil

@@ -51,8 +51,8 @@ type GenesysSettings struct {
 	// DivisionIDs, when set, are the divisions this folder owns: a
 	// conversation in none of them is refused, and discovery asks only for
 	// them.
-	DivisionIDs []string `json:"divisionIds"`
-	APISettings `json:",inline"`
+	DivisionIDs  []string `json:"divisionIds"`
+	RateSettings `json:",inline"`
 }
 
 // Check validates the keys.
@@ -81,7 +81,7 @@ func (s *GenesysSettings) Check() error {
 			return fmt.Errorf("divisionIds: %q is not a division id", d)
 		}
 	}
-	return s.APISettings.check()
+	return s.RateSettings.check()
 }
 
 // validRegion: a DNS name of letters, digits, dots and hyphens, with a dot.
@@ -112,7 +112,7 @@ func (s *GenesysSettings) Open(ctx context.Context, env OpenEnv) (Source, error)
 	}
 	// Genesys allows 300 requests a minute per OAuth token: 5 a second.
 	return NewGenesys(GenesysOptions{APIURL: api, LoginURL: login, ClientID: s.ClientID, ClientSecret: secret,
-		DivisionIDs: s.DivisionIDs, Client: s.APISettings.clientOptions(KindGenesys, 5, env)})
+		DivisionIDs: s.DivisionIDs, Client: s.RateSettings.clientOptions(KindGenesys, 5, env)})
 }
 
 // GenesysOptions configure NewGenesys.
@@ -221,7 +221,7 @@ func (g *GenesysSource) bearer(ctx context.Context, folder string, renew bool) (
 		resp.Status = http.StatusUnauthorized
 	}
 	if resp.Status != http.StatusOK || resp.TooLarge {
-		return "", statusError(KindGenesys, folder, "OAuth token (client credentials of clientId)", resp.Status)
+		return "", vendorStatusError(KindGenesys, folder, "OAuth token (client credentials of clientId)", resp.Status)
 	}
 	t, err := ParseGenesysToken(resp.Body)
 	if err != nil {
@@ -291,7 +291,7 @@ func (g *GenesysSource) Fetch(ctx context.Context, r Request) (Result, error) {
 	case resp.Status == http.StatusNotFound:
 		return Result{}, fmt.Errorf("%s: %w", what, ErrNotYet)
 	case resp.Status != http.StatusOK:
-		return Result{}, statusError(KindGenesys, r.Folder, what, resp.Status)
+		return Result{}, vendorStatusError(KindGenesys, r.Folder, what, resp.Status)
 	}
 	conv := resp.Body
 	var probe gcConvProbe
@@ -330,7 +330,7 @@ func (g *GenesysSource) Fetch(ctx context.Context, r Request) (Result, error) {
 			// Listed a moment ago: the conversation is being written.
 			return Result{}, fmt.Errorf("%s: %w", what, ErrNotYet)
 		case resp.Status != http.StatusOK:
-			return Result{}, statusError(KindGenesys, r.Folder, what, resp.Status)
+			return Result{}, vendorStatusError(KindGenesys, r.Folder, what, resp.Status)
 		}
 		var b gcBulk
 		if err := strictjson.Unmarshal(resp.Body, &b); err != nil {
@@ -448,7 +448,7 @@ func (g *GenesysSource) Discover(ctx context.Context, folder string, since time.
 				return err
 			}
 			if resp.Status != http.StatusOK {
-				return statusError(KindGenesys, folder, what, resp.Status)
+				return vendorStatusError(KindGenesys, folder, what, resp.Status)
 			}
 			items, divs, total, err := ParseGenesysQueryPage(resp.Body)
 			if err != nil {

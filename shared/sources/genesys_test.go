@@ -115,7 +115,7 @@ func (f *gcFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.issued++
 		tok := fmt.Sprintf("gc-access-%d", f.issued)
 		f.tokens[tok] = true
-		writeJSON(w, map[string]any{"access_token": tok, "token_type": "bearer", "expires_in": 86399})
+		vWriteJSON(w, map[string]any{"access_token": tok, "token_type": "bearer", "expires_in": 86399})
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, convPrefix):
 		id := strings.TrimPrefix(r.URL.Path, convPrefix)
 		if as, ok := f.answerAs[id]; ok {
@@ -126,7 +126,7 @@ func (f *gcFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			notFound()
 			return
 		}
-		writeJSON(w, c)
+		vWriteJSON(w, c)
 	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, convPrefix) && strings.HasSuffix(r.URL.Path, "/messages/bulk"):
 		id := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, convPrefix), "/messages/bulk")
 		if _, ok := f.convs[id]; !ok {
@@ -145,7 +145,7 @@ func (f *gcFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				ents = append(ents, m)
 			}
 		}
-		writeJSON(w, map[string]any{"entities": ents})
+		vWriteJSON(w, map[string]any{"entities": ents})
 	case r.Method == http.MethodPost && r.URL.Path == "/api/v2/analytics/conversations/details/query":
 		var q struct {
 			Interval string `json:"interval"`
@@ -204,7 +204,7 @@ func (f *gcFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if len(out) > 0 {
 			resp["conversations"] = out
 		}
-		writeJSON(w, resp)
+		vWriteJSON(w, resp)
 	default:
 		notFound()
 	}

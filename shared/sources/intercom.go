@@ -39,10 +39,10 @@ const intercomPageSize = 150
 
 // IntercomSettings are the "intercom" kind's SOURCES keys.
 type IntercomSettings struct {
-	URL         string `json:"url"`         // API host, default https://api.intercom.io
-	Token       string `json:"token"`       // access token (Bearer)
-	TokenSecret string `json:"tokenSecret"` // Secrets Manager name of the token
-	APISettings `json:",inline"`
+	URL          string `json:"url"`         // API host, default https://api.intercom.io
+	Token        string `json:"token"`       // access token (Bearer)
+	TokenSecret  string `json:"tokenSecret"` // Secrets Manager name of the token
+	RateSettings `json:",inline"`
 }
 
 // Check validates the keys.
@@ -55,7 +55,7 @@ func (s *IntercomSettings) Check() error {
 	if err := checkSecretPair("token", s.Token, "tokenSecret", s.TokenSecret); err != nil {
 		return err
 	}
-	return s.APISettings.check()
+	return s.RateSettings.check()
 }
 
 // Open reads the token secret when one is named and builds the source.
@@ -66,7 +66,7 @@ func (s *IntercomSettings) Open(ctx context.Context, env OpenEnv) (Source, error
 	}
 	// Intercom allows 10,000 calls a minute per app, spread over 10-second
 	// windows; 10 a second leaves room for the app's other users.
-	return NewIntercom(IntercomOptions{URL: s.URL, Token: tok, Client: s.APISettings.clientOptions(KindIntercom, 10, env)})
+	return NewIntercom(IntercomOptions{URL: s.URL, Token: tok, Client: s.RateSettings.clientOptions(KindIntercom, 10, env)})
 }
 
 // IntercomOptions configure NewIntercom.
@@ -160,7 +160,7 @@ func (s *IntercomSource) Fetch(ctx context.Context, r Request) (Result, error) {
 	case status == http.StatusNotFound:
 		return Result{}, fmt.Errorf("%s: %w", what, ErrNotYet)
 	case status != http.StatusOK:
-		return Result{}, statusError(KindIntercom, r.Folder, what, status)
+		return Result{}, vendorStatusError(KindIntercom, r.Folder, what, status)
 	}
 	return vendorResult(r.SessionID, body, formats.DecodeIntercom)
 }
@@ -237,7 +237,7 @@ func (s *IntercomSource) Discover(ctx context.Context, folder string, since time
 			return err
 		}
 		if status != http.StatusOK {
-			return statusError(KindIntercom, folder, what, status)
+			return vendorStatusError(KindIntercom, folder, what, status)
 		}
 		items, next, err := ParseIntercomSearchPage(b)
 		if err != nil {

@@ -107,7 +107,7 @@ func (f *icFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if end < len(all) {
 			pages["next"] = map[string]any{"page": off/f.pageSize + 2, "starting_after": "cursor-" + strconv.Itoa(end)}
 		}
-		writeJSON(w, map[string]any{"type": "conversation.list", "conversations": all[off:end], "total_count": len(all), "pages": pages})
+		vWriteJSON(w, map[string]any{"type": "conversation.list", "conversations": all[off:end], "total_count": len(all), "pages": pages})
 	default:
 		notFound()
 	}

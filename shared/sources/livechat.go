@@ -48,8 +48,8 @@ type LiveChatSettings struct {
 	// GroupIDs, when set, are the LiveChat groups this folder owns: a chat
 	// whose access.group_ids shares none of them is refused, and discovery
 	// lists only their archives (filters.group_ids).
-	GroupIDs    []int64 `json:"groupIds"`
-	APISettings `json:",inline"`
+	GroupIDs     []int64 `json:"groupIds"`
+	RateSettings `json:",inline"`
 }
 
 // Check validates the keys.
@@ -70,7 +70,7 @@ func (s *LiveChatSettings) Check() error {
 			return fmt.Errorf("groupIds: %d is not a LiveChat group id", g)
 		}
 	}
-	return s.APISettings.check()
+	return s.RateSettings.check()
 }
 
 // Open reads the token secret when one is named and builds the source.
@@ -80,7 +80,7 @@ func (s *LiveChatSettings) Open(ctx context.Context, env OpenEnv) (Source, error
 		return nil, err
 	}
 	return NewLiveChat(LiveChatOptions{URL: s.URL, AccountID: s.AccountID, Token: tok, GroupIDs: s.GroupIDs,
-		Client: s.APISettings.clientOptions(KindLiveChat, 5, env)})
+		Client: s.RateSettings.clientOptions(KindLiveChat, 5, env)})
 }
 
 // LiveChatOptions configure NewLiveChat.
@@ -153,7 +153,7 @@ func (l *LiveChatSource) action(ctx context.Context, folder, method string, body
 	case resp.Status == http.StatusNotFound:
 		return nil, fmt.Errorf("%s: %w", what, ErrNotYet)
 	case resp.Status != http.StatusOK:
-		return nil, statusError(KindLiveChat, folder, what, resp.Status)
+		return nil, vendorStatusError(KindLiveChat, folder, what, resp.Status)
 	case resp.TooLarge:
 		return nil, fmt.Errorf("sources: livechat: folder %s: %s: larger than %d bytes", folderName(folder), what, MaxBodyBytes)
 	}

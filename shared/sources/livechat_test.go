@@ -119,7 +119,7 @@ func (f *lcFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			out[k] = v
 		}
 		out["thread"] = c.threads[len(c.threads)-1]
-		writeJSON(w, out)
+		vWriteJSON(w, out)
 	case "/v3.5/agent/action/list_threads":
 		if c == nil {
 			notFound()
@@ -134,7 +134,7 @@ func (f *lcFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if end < len(c.threads) {
 			out["next_page_id"] = pageID(end)
 		}
-		writeJSON(w, out)
+		vWriteJSON(w, out)
 	case "/v3.5/agent/action/list_archives":
 		// One item per thread, oldest first, threads created since from.
 		var from time.Time
@@ -168,7 +168,7 @@ func (f *lcFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if end < len(items) {
 			out["next_page_id"] = pageID(end)
 		}
-		writeJSON(w, out)
+		vWriteJSON(w, out)
 	default:
 		http.NotFound(w, r)
 	}

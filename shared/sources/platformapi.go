@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -23,11 +21,10 @@ import (
 // APISettings are the keys every platform API kind has. Each kind embeds
 // them and adds its own (Chatwoot's accountId, Rocket.Chat's userId).
 type APISettings struct {
-	URL         string   `json:"url"`         // the platform's base URL
-	Token       string   `json:"token"`       // the API credential; never logged nor put in an error
-	TokenSecret string   `json:"tokenSecret"` // or the Secrets Manager secret holding it
-	RPS         *float64 `json:"rps"`         // request-rate ceiling; each kind has its default
-	Timeout     *Seconds `json:"timeout"`     // per request, default 10 s
+	URL          string           `json:"url"`         // the platform's base URL
+	Token        string           `json:"token"`       // the API credential; never logged nor put in an error
+	TokenSecret  string           `json:"tokenSecret"` // or the Secrets Manager secret holding it
+	RateSettings `json:",inline"` // rps (each kind has its default) and timeout (default 10 s)
 }
 
 // check validates the shared keys; errors start with the key.
@@ -44,13 +41,7 @@ func (a *APISettings) check() error {
 	case a.Token != "" && a.TokenSecret != "":
 		return errors.New("tokenSecret: token and tokenSecret are both set: set only one")
 	}
-	if a.RPS != nil && (*a.RPS <= 0 || math.IsInf(*a.RPS, 0) || math.IsNaN(*a.RPS)) {
-		return fmt.Errorf("rps: %v must be a positive number (requests per second)", *a.RPS)
-	}
-	if a.Timeout != nil && *a.Timeout <= 0 {
-		return errors.New("timeout: must be positive")
-	}
-	return nil
+	return a.RateSettings.check()
 }
 
 // open reads the token (from the secret when one is named) and fills the
@@ -68,14 +59,7 @@ func (a *APISettings) open(ctx context.Context, env OpenEnv, kind string, defaul
 			return "", opt, fmt.Errorf("tokenSecret: secret %s is empty", a.TokenSecret)
 		}
 	}
-	opt = ClientOptions{Name: kind, RPS: defaultRPS, Client: env.HTTPClient}
-	if a.RPS != nil {
-		opt.RPS = *a.RPS
-	}
-	if a.Timeout != nil {
-		opt.Timeout = time.Duration(*a.Timeout)
-	}
-	return token, opt, nil
+	return token, a.clientOptions(kind, defaultRPS, env), nil
 }
 
 // baseURL checks an absolute http(s) URL and drops its query, fragment and

@@ -21,13 +21,14 @@ import (
 // botframework) share: the common SOURCES keys, the token or secret they
 // read, and the step from the platform's own file to a Result.
 
-// APISettings are the keys every vendor API kind has besides its own.
-type APISettings struct {
+// RateSettings are the rate keys every platform API kind has (rps and
+// timeout); APISettings embeds them for the kinds with a url and token.
+type RateSettings struct {
 	RPS     *float64 `json:"rps"`     // request-rate ceiling, default per kind
 	Timeout *Seconds `json:"timeout"` // per request, default 10 s
 }
 
-func (a APISettings) check() error {
+func (a RateSettings) check() error {
 	if a.RPS != nil && (*a.RPS <= 0 || math.IsInf(*a.RPS, 0) || math.IsNaN(*a.RPS)) {
 		return fmt.Errorf("rps: %v must be a positive number (requests per second)", *a.RPS)
 	}
@@ -39,7 +40,7 @@ func (a APISettings) check() error {
 
 // clientOptions are the Client options these keys give, for kind, on the
 // OpenEnv's HTTP client; defaultRPS applies when rps is not set.
-func (a APISettings) clientOptions(kind string, defaultRPS float64, env OpenEnv) ClientOptions {
+func (a RateSettings) clientOptions(kind string, defaultRPS float64, env OpenEnv) ClientOptions {
 	o := ClientOptions{Name: kind, RPS: defaultRPS, Client: env.HTTPClient}
 	if a.RPS != nil {
 		o.RPS = *a.RPS
@@ -114,7 +115,7 @@ func vendorResult(sessionID string, doc []byte, decode func([]byte) (*formats.De
 // statusError is a final status a vendor source does not accept, named by
 // kind, folder and request; the body is never shown (it could echo
 // anything, a token included). 401 and 403 say what to check.
-func statusError(kind, folder, what string, status int) error {
+func vendorStatusError(kind, folder, what string, status int) error {
 	msg := fmt.Sprintf("sources: %s: folder %s: %s: status %d %s", kind, folderName(folder), what, status, http.StatusText(status))
 	switch status {
 	case http.StatusUnauthorized:

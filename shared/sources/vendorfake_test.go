@@ -92,15 +92,6 @@ func (f *vFake) count() int {
 func (f *vFake) URL() string { return f.srv.URL }
 
 // writeJSON answers v as JSON.
-func writeJSON(w http.ResponseWriter, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(b)
-}
 
 func readFixture(t testing.TB, path string) []byte {
 	t.Helper()
@@ -296,4 +287,16 @@ func decoder(t testing.TB, name string) func([]byte) (*formats.Decoded, error) {
 		t.Fatalf("format %s is not registered", name)
 	}
 	return f.Decode
+}
+
+// vWriteJSON answers v as the vendor APIs do: compact, no trailing newline
+// (the fetchers embed answers byte for byte, so the hash depends on it).
+func vWriteJSON(w http.ResponseWriter, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(b)
 }

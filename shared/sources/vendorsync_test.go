@@ -36,8 +36,8 @@ import (
 // writes nothing.
 
 const (
-	apiTokenA = "api-token-of-A"
-	apiTokenB = "api-token-of-B"
+	vAPITokenA = "api-token-of-A"
+	vAPITokenB = "api-token-of-B"
 )
 
 type vSyncCase struct {
@@ -69,7 +69,7 @@ func vSyncCases() []vSyncCase {
 	}
 }
 
-func quietLog() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }
+func vQuietLog() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }
 
 // vSync runs the suite on the store newStore gives.
 func vSync(t *testing.T, newStore func(t *testing.T) cardstore.Store) {
@@ -85,15 +85,15 @@ func vSync(t *testing.T, newStore func(t *testing.T) cardstore.Store) {
 			started := time.UnixMilli(dec.Transcript.Events[0].At).UTC()
 			now := func() time.Time { return started.Add(time.Hour) }
 			store := newStore(t)
-			tokens, err := api.ParseTokens(fmt.Appendf(nil, `{%q: ["A"], %q: ["B"]}`, api.HashToken(apiTokenA), api.HashToken(apiTokenB)))
+			tokens, err := api.ParseTokens(fmt.Appendf(nil, `{%q: ["A"], %q: ["B"]}`, api.HashToken(vAPITokenA), api.HashToken(vAPITokenB)))
 			if err != nil {
 				t.Fatal(err)
 			}
-			apiH, err := app.API(ctx, func(string) string { return "" }, app.Deps{Store: store, Tokens: tokens, Logger: quietLog(), Now: now})
+			apiH, err := app.API(ctx, func(string) string { return "" }, app.Deps{Store: store, Tokens: tokens, Logger: vQuietLog(), Now: now})
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, f := range []struct{ folder, token string }{{"A", apiTokenA}, {"B", apiTokenB}} {
+			for _, f := range []struct{ folder, token string }{{"A", vAPITokenA}, {"B", vAPITokenB}} {
 				body := fmt.Appendf(nil, `{"sessionId": %q, "startedAt": %q}`, ha.id, started.Format(time.RFC3339))
 				r := httptest.NewRequest("POST", "/v1/chat-sessions?folder="+f.folder, bytes.NewReader(body))
 				r.Header.Set("Authorization", "Bearer "+f.token)
@@ -105,7 +105,7 @@ func vSync(t *testing.T, newStore func(t *testing.T) cardstore.Store) {
 				}
 			}
 			env := map[string]string{"SOURCES": fmt.Sprintf(`{"A": %s, "B": %s}`, c.entry(ha.fake.URL()), c.entry(hb.fake.URL()))}
-			h, err := app.Sync(ctx, func(k string) string { return env[k] }, app.Deps{Store: store, Logger: quietLog(), Now: now})
+			h, err := app.Sync(ctx, func(k string) string { return env[k] }, app.Deps{Store: store, Logger: vQuietLog(), Now: now})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -151,7 +151,7 @@ func vSync(t *testing.T, newStore func(t *testing.T) cardstore.Store) {
 			if a.StartTime != wantCard.StartTime || a.EndTime != wantCard.EndTime || a.Active == ended {
 				t.Fatalf("A's card: start %s end %s active %v, want %s %s", a.StartTime, a.EndTime, a.Active, wantCard.StartTime, wantCard.EndTime)
 			}
-			if !jsonEqual(a.PlatformFigures, dec.Figures) {
+			if !vJsonEqual(a.PlatformFigures, dec.Figures) {
 				t.Fatalf("A's platformFigures %s, want %s", a.PlatformFigures, dec.Figures)
 			}
 			if c.kind == "livechat" || c.kind == "intercom" {
@@ -182,7 +182,7 @@ func vSync(t *testing.T, newStore func(t *testing.T) cardstore.Store) {
 	}
 }
 
-func jsonEqual(a, b []byte) bool {
+func vJsonEqual(a, b []byte) bool {
 	if len(a) == 0 || len(b) == 0 {
 		return len(a) == len(b)
 	}
