@@ -12,6 +12,8 @@ import (
 // Participants. Any one of them picks the format, so a document missing a
 // required field still gets that format's precise error. A document with
 // fields of both, or of neither, is refused rather than guessed at.
+// A top-level key given twice is refused here already (with the same error
+// the decoder would give); nested ones by the decoder.
 func Decode(data []byte) (*Transcript, error) {
 	if !utf8.Valid(data) {
 		return nil, &Error{Msg: "not JSON: invalid UTF-8"}
