@@ -287,6 +287,12 @@ func connectTopBit(key string) uint32 {
 	return 0
 }
 
+// Bits of an item's keySet for the keys read other than into a string.
+const (
+	itemContent     = 1 << 7
+	itemAttachments = 1 << 8
+)
+
 type connectItem struct {
 	absoluteTime, id, typ, contentType, content string
 	participantID, displayName, role            string
@@ -345,22 +351,22 @@ func (doc *connectDoc) readItems(sc *scanner, prefix string, pi map[string]int) 
 			case "ParticipantRole":
 				dst, bit = &it.role, 1<<6
 			case "Content":
-				bit = 1 << 7
+				bit = itemContent
 			case "Attachments":
-				bit = 1 << 8
+				bit = itemAttachments
 			}
-			if keys.seen(bit, key) {
+			if bit != 0 && keys.seenBit(bit) || bit == 0 && keys.seenOther(key) {
 				return dupKey(field.at("." + clip(key)))
 			}
-			switch key {
-			case "Content":
+			switch bit {
+			case itemContent:
 				v, st, err := sc.optString()
 				if err != nil {
 					return err
 				}
 				it.content, it.contentBad = v, st == stWrong
 				continue
-			case "Attachments":
+			case itemAttachments:
 				// Shallow: connectAttachments or addItem checks the
 				// keys inside, with the field path.
 				start := sc.i
@@ -570,7 +576,7 @@ func connectAttachments(raw string, field itemField) ([]File, error) {
 			case "Status":
 				bit = 1 << 3
 			}
-			if keys.seen(bit, key) {
+			if bit != 0 && keys.seenBit(bit) || bit == 0 && keys.seenOther(key) {
 				return nil, dupKey(af("." + clip(key)))
 			}
 			if key != "AttachmentName" && key != "ContentType" {

@@ -251,7 +251,7 @@ func decodeParticipants(sc *scanner) ([]Participant, error) {
 			case "visibility":
 				dst, bit = &vis, 1<<4
 			}
-			if keys.seen(bit, key) {
+			if bit != 0 && keys.seenBit(bit) || bit == 0 && keys.seenOther(key) {
 				return nil, dupKey(field("." + clip(key)))
 			}
 			if dst == nil {
@@ -448,7 +448,7 @@ func (ev *evIn) read(sc *scanner, n int) error {
 				bit = fFile
 			}
 		}
-		if keys.seen(uint32(bit), key) {
+		if bit != 0 && keys.seenBit(uint32(bit)) || bit == 0 && keys.seenOther(key) {
 			return dupKey(fmt.Sprintf("events[%d].%s", n, clip(key)))
 		}
 		if sbit != 0 {
@@ -525,7 +525,7 @@ func (ev *evIn) readFile(sc *scanner, n int) error {
 		case "size":
 			bit = uint32(fFileSize)
 		}
-		if keys.seen(bit, key) {
+		if bit != 0 && keys.seenBit(bit) || bit == 0 && keys.seenOther(key) {
 			return dupKey(fmt.Sprintf("events[%d].file.%s", n, clip(key)))
 		}
 		switch key {

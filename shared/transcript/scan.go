@@ -39,19 +39,28 @@ type keySet struct {
 	many  map[string]struct{}
 }
 
-// seenBit marks a known key and reports whether it was there already.
-func (k *keySet) seenBit(bit uint32) bool {
-	dup := k.known&bit != 0
-	k.known |= bit
-	return dup
+// seen marks key, known by bit if bit is not 0, and reports whether it
+// was there already. The per-item loops spell it out as
+// `bit != 0 && keys.seenBit(bit) || bit == 0 && keys.seenOther(key)`:
+// seen itself is just over the inlining budget, and a call per key costs
+// the event reader a few percent.
+func (k *keySet) seen(bit uint32, key string) bool {
+	if bit == 0 {
+		return k.seenOther(key)
+	}
+	return k.seenBit(bit)
 }
 
-// seen marks key, known by bit if bit is not 0, and reports whether it
-// was there already.
-func (k *keySet) seen(bit uint32, key string) bool {
-	if bit != 0 {
-		return k.seenBit(bit)
-	}
+// seenBit marks a known key and reports whether it was there already.
+func (k *keySet) seenBit(bit uint32) bool {
+	old := k.known
+	k.known = old | bit
+	return old&bit != 0
+}
+
+// seenOther marks a key that has no bit and reports whether it was there
+// already.
+func (k *keySet) seenOther(key string) bool {
 	if k.many != nil {
 		if _, ok := k.many[key]; ok {
 			return true
@@ -413,7 +422,7 @@ func (sc *scanner) skipDepth(depth int) error {
 			if !ok {
 				return nil
 			}
-			if !sc.shallow && keys.seen(0, key) {
+			if !sc.shallow && keys.seenOther(key) {
 				// A skipped value has no field path worth building on the
 				// hot path; the byte offset finds it.
 				sc.i = at
