@@ -108,12 +108,15 @@ func TestBotFrameworkMappingDetails(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Every mapping must give a transcript the model accepts (rule 7:
+		// "" texts and file names included).
+		if err := tr.Normalize(); err != nil {
+			t.Fatalf("Normalize: %v", err)
+		}
 		return tr
 	}
 	t.Run("a message of only a card is one line of text \"\"", func(t *testing.T) {
 		tr := build(t, bfAct(`"type": "message", "from": {"id": "b", "role": "bot"}, "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": {"type": "AdaptiveCard"}}, {"contentType": "application/vnd.microsoft.card.hero", "content": {}}]`))
-		// Not normalised: rule 7's "" text is learnt by Normalize with the
-		// rating change; the mapping is what is under test.
 		ev := tr.Events
 		if len(ev) != 2 || ev[1].Type != transcript.EventMessage || ev[1].Text != "" || ev[1].Participant != "b" {
 			t.Errorf("events %+v, want started and one empty bot line", ev)
@@ -123,9 +126,6 @@ func TestBotFrameworkMappingDetails(t *testing.T) {
 		tr := build(t,
 			bfAct(`"type": "message", "from": {"id": "u", "name": "Jane"}, "recipient": {"id": "b", "role": "bot"}, "text": "hi"`),
 			bfAct(`"type": "message", "from": {"id": "b"}, "recipient": {"id": "u"}, "text": "hello"`))
-		if err := tr.Normalize(); err != nil {
-			t.Fatal(err)
-		}
 		if len(tr.Participants) != 2 || tr.Participants[0].Role != transcript.RoleCustomer || tr.Participants[1].Role != transcript.RoleBot {
 			t.Errorf("participants %+v, want u customer and b bot", tr.Participants)
 		}
@@ -146,9 +146,6 @@ func TestBotFrameworkMappingDetails(t *testing.T) {
 				bfAct(`"type": "message", "from": {"id": "u", "role": "user"}, "text": "hi"`),
 				bfAct(`"type": "message", "from": {"id": "b", "role": "bot"}, "text": "hello"`),
 				strings.Replace(bfAct(`"type": "endOfConversation", "from": `+from+`, "code": "`+code+`"`), "09:00:00Z", "09:01:00Z", 1))
-			if err := tr.Normalize(); err != nil {
-				t.Fatal(err)
-			}
 			c := stats.Compute(tr, stats.DefaultSettings(), nil)
 			if by, why := c.Statistics["csg_SessionEndedBy"].Str, c.Statistics["csg_SessionEndedReason"].Str; by != want[0] || why != want[1] {
 				t.Errorf("%s: ended %s / %s, want %s / %s", code, by, why, want[0], want[1])
@@ -181,13 +178,16 @@ func TestBotFrameworkMappingDetails(t *testing.T) {
 		}
 	})
 	t.Run("typing, trace and other invokes are no events", func(t *testing.T) {
+		// One line, so that there is a participant: a transcript of no one
+		// is refused by Normalize.
 		tr := build(t,
+			bfAct(`"type": "message", "from": {"id": "u", "role": "user"}, "text": "hi"`),
 			bfAct(`"type": "typing", "from": {"id": "u", "role": "user"}`),
 			bfAct(`"type": "trace", "name": "x", "from": {"id": "b", "role": "bot"}`),
 			bfAct(`"type": "invoke", "name": "adaptiveCard/action", "from": {"id": "u", "role": "user"}, "value": {"action": {}}`),
 			bfAct(`"type": "invoke", "name": "message/submitAction", "from": {"id": "u", "role": "user"}, "value": {"actionName": "other"}`))
-		if len(tr.Events) != 1 || tr.Events[0].Type != transcript.EventStarted {
-			t.Errorf("events %+v, want only the start", tr.Events)
+		if len(tr.Events) != 2 || tr.Events[0].Type != transcript.EventStarted || tr.Events[1].Type != transcript.EventMessage {
+			t.Errorf("events %+v, want only the start and the line", tr.Events)
 		}
 	})
 }

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/chatcards/chatcards/shared/stats"
 	"github.com/chatcards/chatcards/shared/transcript"
@@ -39,10 +38,9 @@ func gcbfReadTwins(t *testing.T, format, fixture, twin string) *Decoded {
 	if err != nil {
 		t.Fatalf("%s: %v", twin, err)
 	}
-	// Score and Comment are compared through the card once the v1 reader
-	// and the engine carry ratings (transcript.md's rating event); the
-	// decoders' own ratings are checked by each platform's test.
-	if diff := cmp.Diff(v1, d.Transcript, cmpopts.IgnoreFields(transcript.Event{}, "Score", "Comment")); diff != "" {
+	// Ratings (Score, Comment) are compared like every other field: the v1
+	// reader carries them.
+	if diff := cmp.Diff(v1, d.Transcript); diff != "" {
 		t.Errorf("transcripts differ (-v1 +%s):\n%s", format, diff)
 	}
 	for _, mode := range []stats.Mode{stats.ModeFired, stats.ModeAll} {
@@ -179,9 +177,10 @@ func TestGenesysMappingDetails(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Not normalised here: transcript rule 7 lets a file's name and
-		// contentType be "", which the model's Normalize learns with the
-		// rating change; the mapping itself is what is under test.
+		// Rule 7: a file's name and contentType may be "".
+		if err := tr.Normalize(); err != nil {
+			t.Fatalf("Normalize: %v", err)
+		}
 		vis := map[string]transcript.Visibility{}
 		role := map[string]transcript.Role{}
 		for _, p := range tr.Participants {

@@ -37,8 +37,15 @@ const connectEventPrefix = "application/vnd.amazonaws.connect.event."
 //   - Fields are checked only where used: Content for MESSAGE, Attachments
 //     for ATTACHMENT. A MESSAGE without Content (absent, null or "") is a
 //     line of size 0. An attachment's AttachmentName and ContentType must be
-//     there but may be "", as file.name and file.contentType may in v1. Version must be 2019-08-26, since another version may
-//     mean another shape.
+//     there but may be "", as file.name and file.contentType may in v1.
+//     Version must be 2019-08-26, since another version may mean another
+//     shape.
+//   - A key given twice in one object is refused, as in v1, whatever the
+//     object (top level, Transcript[i], Transcript[i].Attachments[j], or a
+//     skipped value such as Participants) and whether or not we read the
+//     key: `Transcript[2].Content: duplicate key`. Keys are compared after
+//     unescaping. An item's Attachments are read only for ATTACHMENT items,
+//     but are checked (as a skipped value) for every item.
 //
 // Errors name the Connect field, e.g. Transcript[4].AbsoluteTime.
 func DecodeConnect(data []byte) (*Transcript, error) {
@@ -183,6 +190,7 @@ func readConnect(sc *scanner, prefix string) (*connectDoc, error) {
 	var version string
 	var haveTranscript bool
 	pi := map[string]int{}
+	var keys keySet
 	for first := true; ; first = false {
 		key, ok, err := sc.next(first)
 		if err != nil {
@@ -190,6 +198,9 @@ func readConnect(sc *scanner, prefix string) (*connectDoc, error) {
 		}
 		if !ok {
 			break
+		}
+		if keys.seen(connectTopBit(key), key) {
+			return nil, dupKey(prefix + clip(key))
 		}
 		switch key {
 		case "Version", "InitialContactId", "ContactId":
@@ -253,6 +264,35 @@ func readConnect(sc *scanner, prefix string) (*connectDoc, error) {
 	return doc, nil
 }
 
+// connectTopBit maps a top-level key of a Connect transcript to its bit in
+// a keySet, the ones not read included so that a usual document needs no
+// other bookkeeping.
+func connectTopBit(key string) uint32 {
+	switch key {
+	case "Version":
+		return 1 << 0
+	case "InitialContactId":
+		return 1 << 1
+	case "ContactId":
+		return 1 << 2
+	case "Transcript":
+		return 1 << 3
+	case "Participants":
+		return 1 << 4
+	case "AWSAccountId":
+		return 1 << 5
+	case "InstanceId":
+		return 1 << 6
+	}
+	return 0
+}
+
+// Bits of an item's keySet for the keys read other than into a string.
+const (
+	itemContent     = 1 << 7
+	itemAttachments = 1 << 8
+)
+
 type connectItem struct {
 	absoluteTime, id, typ, contentType, content string
 	participantID, displayName, role            string
@@ -284,6 +324,7 @@ func (doc *connectDoc) readItems(sc *scanner, prefix string, pi map[string]int) 
 		}
 		sc.i++
 		var it connectItem
+		var keys keySet
 		for first := true; ; first = false {
 			key, ok, err := sc.next(first)
 			if err != nil {
@@ -293,36 +334,52 @@ func (doc *connectDoc) readItems(sc *scanner, prefix string, pi map[string]int) 
 				break
 			}
 			var dst *string
+			var bit uint32
 			switch key {
 			case "AbsoluteTime":
-				dst = &it.absoluteTime
+				dst, bit = &it.absoluteTime, 1<<0
 			case "Id":
-				dst = &it.id
+				dst, bit = &it.id, 1<<1
 			case "Type":
-				dst = &it.typ
+				dst, bit = &it.typ, 1<<2
 			case "ContentType":
-				dst = &it.contentType
+				dst, bit = &it.contentType, 1<<3
 			case "ParticipantId":
-				dst = &it.participantID
+				dst, bit = &it.participantID, 1<<4
 			case "DisplayName":
-				dst = &it.displayName
+				dst, bit = &it.displayName, 1<<5
 			case "ParticipantRole":
-				dst = &it.role
+				dst, bit = &it.role, 1<<6
 			case "Content":
+				bit = itemContent
+			case "Attachments":
+				bit = itemAttachments
+			}
+			if bit != 0 && keys.seenBit(bit) || bit == 0 && keys.seenOther(key) {
+				return dupKey(field.at("." + clip(key)))
+			}
+			switch bit {
+			case itemContent:
 				v, st, err := sc.optString()
 				if err != nil {
 					return err
 				}
 				it.content, it.contentBad = v, st == stWrong
 				continue
-			case "Attachments":
+			case itemAttachments:
+				// Shallow: connectAttachments or addItem checks the
+				// keys inside, with the field path.
 				start := sc.i
-				if err := sc.skip(); err != nil {
+				sc.shallow = true
+				err := sc.skip()
+				sc.shallow = false
+				if err != nil {
 					return err
 				}
 				it.attachments = sc.s[start:sc.i]
 				continue
-			default:
+			}
+			if dst == nil {
 				if err := sc.skip(); err != nil {
 					return err
 				}
@@ -385,6 +442,15 @@ func (doc *connectDoc) addItem(it *connectItem, field itemField, pi map[string]i
 		}
 		return nil
 	}
+	if it.typ != "ATTACHMENT" && it.attachments != "" {
+		// Not read, but a duplicate key is refused wherever it is.
+		if err := (&scanner{s: it.attachments}).skip(); err != nil {
+			if e, ok := err.(*Error); ok && e.Field == "" {
+				e.Field = field.at(".Attachments")
+			}
+			return err
+		}
+	}
 	switch it.typ {
 	case "MESSAGE":
 		if err := needParticipant(); err != nil {
@@ -402,6 +468,9 @@ func (doc *connectDoc) addItem(it *connectItem, field itemField, pi map[string]i
 		}
 		files, err := connectAttachments(it.attachments, field)
 		if err != nil {
+			if e, ok := err.(*Error); ok && e.Field == "" {
+				e.Field = field.at(".Attachments")
+			}
 			return err
 		}
 		e.Type = EventAttachment
@@ -487,6 +556,7 @@ func connectAttachments(raw string, field itemField) ([]File, error) {
 		sc.i++
 		var f File
 		var haveName, haveType bool
+		var keys keySet
 		for first := true; ; first = false {
 			key, ok, err := sc.next(first)
 			if err != nil {
@@ -494,6 +564,20 @@ func connectAttachments(raw string, field itemField) ([]File, error) {
 			}
 			if !ok {
 				break
+			}
+			var bit uint32
+			switch key {
+			case "AttachmentName":
+				bit = 1 << 0
+			case "ContentType":
+				bit = 1 << 1
+			case "AttachmentId":
+				bit = 1 << 2
+			case "Status":
+				bit = 1 << 3
+			}
+			if bit != 0 && keys.seenBit(bit) || bit == 0 && keys.seenOther(key) {
+				return nil, dupKey(af("." + clip(key)))
 			}
 			if key != "AttachmentName" && key != "ContentType" {
 				if err := sc.skip(); err != nil {

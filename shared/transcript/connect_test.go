@@ -77,6 +77,23 @@ func TestDecodeConnectErrors(t *testing.T) {
 		{"attachment name null", item(at + `"Type": "ATTACHMENT", "ParticipantId": "p1", "Attachments": [{"AttachmentName": null, "ContentType": "image/png"}]`), "Transcript[1].Attachments[0].AttachmentName"},
 		{"attachment type number", item(at + `"Type": "ATTACHMENT", "ParticipantId": "p1", "Attachments": [{"AttachmentName": "a", "ContentType": 1}]`), "Transcript[1].Attachments[0].ContentType"},
 		{"attachment without type", item(at + `"Type": "ATTACHMENT", "ParticipantId": "p1", "Attachments": [{"AttachmentName": "a.png"}]`), "Transcript[1].Attachments[0].ContentType"},
+		// duplicate keys, at every level, known or not, escaped or not
+		{"dup top Version", `{"Version": "2019-08-26", "ContactId": "c-1", "Version": "2019-08-26", "Transcript": []}`, "Version"},
+		{"dup top Transcript", `{"Version": "2019-08-26", "ContactId": "c-1", "Transcript": [], "Transcript": []}`, "Transcript"},
+		{"dup top escaped", `{"Version": "2019-08-26", "ContactId": "c-1", "\u0043ontactId": "c-2", "Transcript": []}`, "ContactId"},
+		{"dup top unread", `{"Version": "2019-08-26", "ContactId": "c-1", "InstanceId": "i", "Transcript": [], "InstanceId": "i"}`, "InstanceId"},
+		{"dup top unknown", `{"Version": "2019-08-26", "ContactId": "c-1", "Foo": 1, "Transcript": [], "Foo": 1}`, "Foo"},
+		{"dup in Participants", `{"Version": "2019-08-26", "ContactId": "c-1", "Participants": [{"ParticipantId": "a", "ParticipantId": "b"}], "Transcript": []}`, ""},
+		{"dup item Content", item(at + `"Type": "MESSAGE", "ParticipantId": "p1", "Content": "a", "Content": "b"`), "Transcript[1].Content"},
+		{"dup item escaped", item(at + `"Type": "MESSAGE", "ParticipantId": "p1", "Content": "a", "C\u006fntent": "b"`), "Transcript[1].Content"},
+		{"dup item AbsoluteTime", item(at + at + `"Type": "MESSAGE", "ParticipantId": "p1"`), "Transcript[1].AbsoluteTime"},
+		{"dup item Attachments", item(at + `"Type": "ATTACHMENT", "ParticipantId": "p1", "Attachments": [], "Attachments": [{"AttachmentName": "a", "ContentType": "b"}]`), "Transcript[1].Attachments"},
+		{"dup item unknown", item(at + `"Type": "MESSAGE", "ParticipantId": "p1", "Content": "a", "MessageMetadata": {}, "MessageMetadata": {}`), "Transcript[1].MessageMetadata"},
+		{"dup attachment name", item(at + `"Type": "ATTACHMENT", "ParticipantId": "p1", "Attachments": [{"AttachmentName": "a", "ContentType": "b"}, {"AttachmentName": "a", "ContentType": "b", "AttachmentName": "c"}]`), "Transcript[1].Attachments[1].AttachmentName"},
+		{"dup attachment unread", item(at + `"Type": "ATTACHMENT", "ParticipantId": "p1", "Attachments": [{"AttachmentId": "1", "AttachmentName": "a", "ContentType": "b", "AttachmentId": "2"}]`), "Transcript[1].Attachments[0].AttachmentId"},
+		{"dup attachment unknown", item(at + `"Type": "ATTACHMENT", "ParticipantId": "p1", "Attachments": [{"AttachmentName": "a", "ContentType": "b", "X": 1, "X": 1}]`), "Transcript[1].Attachments[0].X"},
+		{"dup in attachment value", item(at + `"Type": "ATTACHMENT", "ParticipantId": "p1", "Attachments": [{"AttachmentName": "a", "ContentType": "b", "X": {"y": 1, "y": 1}}]`), "Transcript[1].Attachments"},
+		{"dup in Attachments of a MESSAGE", item(at + `"Type": "MESSAGE", "ParticipantId": "p1", "Content": "a", "Attachments": [{"AttachmentName": "a", "AttachmentName": "a"}]`), "Transcript[1].Attachments"},
 		{"joined without participant", item(at + `"Type": "EVENT", "ContentType": "application/vnd.amazonaws.connect.event.participant.joined"`), "Transcript[1].ParticipantId"},
 	}
 	for _, tc := range tests {
@@ -88,6 +105,9 @@ func TestDecodeConnectErrors(t *testing.T) {
 			}
 			if te.Field != tc.field {
 				t.Errorf("Field = %q, want %q (%v)", te.Field, tc.field, err)
+			}
+			if strings.HasPrefix(tc.name, "dup ") && !strings.Contains(te.Msg, "duplicate key") {
+				t.Errorf("Msg = %q, want a duplicate key", te.Msg)
 			}
 		})
 	}

@@ -12,6 +12,8 @@ import (
 // Participants. Any one of them picks the format, so a document missing a
 // required field still gets that format's precise error. A document with
 // fields of both, or of neither, is refused rather than guessed at.
+// A top-level key given twice is refused here already (with the same error
+// the decoder would give); nested ones by the decoder.
 func Decode(data []byte) (*Transcript, error) {
 	if !utf8.Valid(data) {
 		return nil, &Error{Msg: "not JSON: invalid UTF-8"}
@@ -34,7 +36,10 @@ func Decode(data []byte) (*Transcript, error) {
 // sniff looks at the top-level keys only, validating the whole document on
 // the way so that a broken one gets the JSON error.
 func sniff(s string) (v1, connect bool, err error) {
-	sc := &scanner{s: s}
+	// shallow: nested objects are checked for duplicate keys by the
+	// decoder this hands over to; the top level is checked here, so that
+	// Decode and the decoders agree.
+	sc := &scanner{s: s, shallow: true}
 	if k := sc.peek(); k != kindObject {
 		if k == kindInvalid || k == kindEOF {
 			return false, false, sc.skip()
@@ -42,6 +47,7 @@ func sniff(s string) (v1, connect bool, err error) {
 		return false, false, &Error{Msg: fmt.Sprintf("a transcript is a JSON object, not %s", k)}
 	}
 	sc.i++
+	var keys keySet
 	for first := true; ; first = false {
 		key, ok, err := sc.next(first)
 		if err != nil {
@@ -49,6 +55,9 @@ func sniff(s string) (v1, connect bool, err error) {
 		}
 		if !ok {
 			break
+		}
+		if keys.seen(v1TopBit(key)|connectTopBit(key)<<8, key) {
+			return false, false, dupKey(clip(key))
 		}
 		switch key {
 		case "version", "sessionId", "participants", "events":

@@ -12,7 +12,7 @@ import (
 )
 
 // v1 builds a transcript v1 document from a top-level prefix (fields placed
-// before the defaults; with encoding/json-style last-wins they do not
+// before the defaults; a field given twice is a duplicate key, so they do not
 // override) and event objects.
 const baseParticipants = `[
 	{"id": "c1", "role": "customer", "name": "Jane"},
@@ -107,6 +107,24 @@ func TestDecodeV1Errors(t *testing.T) {
 		{"at null", doc(okEvent, `{"at": null, "type": "started"}`), "events[1].at"},
 		{"at empty", doc(okEvent, `{"at": "", "type": "started"}`), "events[1].at"},
 		{"at number", doc(okEvent, `{"at": 1700000000, "type": "started"}`), "events[1].at"},
+		// duplicate keys, at every level, known or not, escaped or not
+		{"dup top version", withTop(vOK, vOK, sOK, pOK, eOK), "version"},
+		{"dup top events", withTop(vOK, sOK, pOK, `"events": [`+okEvent+`]`, eOK), "events"},
+		{"dup top unknown", withTop(vOK, sOK, pOK, eOK, `"x": 1`, `"y": 1`, `"x": 2`), "x"},
+		{"dup top escaped", withTop(vOK, sOK, `"\u0076ersion": 1`, pOK, eOK), "version"},
+		{"dup top null", withTop(vOK, sOK, `"tenant": null`, `"tenant": "t"`, pOK, eOK), "tenant"},
+		{"dup participant id", withTop(vOK, sOK, `"participants": [{"id": "c", "role": "customer"}, {"id": "a", "role": "agent", "id": "b"}]`, eOK), "participants[1].id"},
+		{"dup participant unknown", withTop(vOK, sOK, `"participants": [{"id": "c", "role": "customer", "z": 1, "z": 1}]`, eOK), "participants[0].z"},
+		{"dup event text", doc(okEvent, okEvent, okEvent, ev(`"type": "message", "participant": "c1", "text": "a", "text": "b"`)), "events[3].text"},
+		{"dup event escaped", doc(ev(`"type": "message", "participant": "c1", "text": "a", "te\u0078t": "b"`)), "events[0].text"},
+		{"dup event score", doc(ev(`"type": "rating", "score": 5, "score": 1`)), "events[0].score"},
+		{"dup event file", doc(ev(`"type": "attachment", ` + attachOK + `, "file": null`)), "events[0].file"},
+		{"dup event unknown", doc(ev(`"type": "started", "a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6, "g": 7, "h": 8, "i": 9, "j": 10, "b": 0`)), "events[0].b"},
+		{"dup event on unknown type", doc(ev(`"type": "poll", "type": "poll"`)), "events[0].type"},
+		{"dup file name", doc(ev(`"type": "attachment", "participant": "c1", "file": {"name": "a", "contentType": "b", "size": 1, "name": "c"}`)), "events[0].file.name"},
+		{"dup file unknown", doc(ev(`"type": "attachment", "participant": "c1", "file": {"name": "a", "contentType": "b", "size": 1, "k": 1, "k": 2}`)), "events[0].file.k"},
+		{"dup in skipped value", doc(ev(`"type": "started", "x": {"a": [1, {"b": 1, "b": 2}]}`)), ""},
+		{"dup in skipped top value", withTop(vOK, sOK, pOK, eOK, `"x": {"a": 1, "\u0061": 2}`), ""},
 		{"at without zone", doc(okEvent, `{"at": "2026-11-20T09:00:00", "type": "started"}`), "events[1].at"},
 		{"at with space", doc(okEvent, `{"at": "2026-11-20 09:00:00Z", "type": "started"}`), "events[1].at"},
 		{"at date only", doc(okEvent, `{"at": "2026-11-20", "type": "started"}`), "events[1].at"},
@@ -206,6 +224,9 @@ func TestDecodeV1Errors(t *testing.T) {
 			}
 			if te.Field != tc.field {
 				t.Errorf("Field = %q, want %q (error: %v)", te.Field, tc.field, err)
+			}
+			if strings.HasPrefix(tc.name, "dup ") && !strings.Contains(te.Msg, "duplicate key") {
+				t.Errorf("Msg = %q, want a duplicate key", te.Msg)
 			}
 		})
 	}
@@ -334,9 +355,9 @@ func TestDecodeV1Accepts(t *testing.T) {
 					t.Errorf("text = %q, want %q", tr.Events[0].Text, want)
 				}
 			}},
-		{"duplicate key: last wins", withTop(vOK, vOK, sOK, pOK, `"events": [`+okEvent+`]`, eOK),
+		{"same key in different objects", doc(ev(`"type": "message", "participant": "c1", "text": "a", "x": {"text": 1, "x": 2}`), ev(`"type": "message", "participant": "c1", "text": "b", "x": [{"x": 1}, {"x": 1}]`)),
 			func(t *testing.T, tr *transcript.Transcript) {
-				if len(tr.Events) != 0 {
+				if len(tr.Events) != 2 {
 					t.Errorf("events = %+v", tr.Events)
 				}
 			}},
@@ -558,6 +579,21 @@ func TestDecodeDetectsFormat(t *testing.T) {
 		var te *transcript.Error
 		if !errors.As(err, &te) || te.Field != field {
 			t.Errorf("Decode(%s) = %v, want an error on %s", in, err, field)
+		}
+	}
+	// Duplicate keys are refused by Decode whichever format it picks, with
+	// the field path of the decoder.
+	for in, field := range map[string]string{
+		`{"sessionId": "s", "sessionId": "t"}`:                                                              "sessionId",
+		`{"zz": 1, "Version": "2019-08-26", "zz": 2}`:                                                       "zz",
+		`{"ContactId": "c", "Contact\u0049d": "c"}`:                                                         "ContactId",
+		doc(ev(`"type": "message", "text": "a", "participant": "c1", "text": "a"`)):                         "events[0].text",
+		`{"Version": "2019-08-26", "ContactId": "c", "Transcript": [{"Type": "MESSAGE", "Type": "EVENT"}]}`: "Transcript[0].Type",
+	} {
+		_, err := transcript.Decode([]byte(in))
+		var te *transcript.Error
+		if !errors.As(err, &te) || te.Field != field || te.Msg != "duplicate key" {
+			t.Errorf("Decode(%s) = %v, want a duplicate key on %s", in, err, field)
 		}
 	}
 	for _, tc := range []struct{ name, in string }{

@@ -10,8 +10,17 @@ import (
 //
 // Choices where the format leaves room, so that nothing is guessed:
 //   - Field names match exactly (encoding/json would also take "Version").
-//   - A duplicated key: every occurrence is checked, the last one wins (as
-//     in encoding/json).
+//   - A key given twice in one object is refused, whatever the object
+//     (top level, participants[i], events[i], events[i].file, or a value
+//     that is only skipped) and whether or not the key is one we read:
+//     `events[3].text: duplicate key`. Keys are compared after unescaping,
+//     so "te\u0078t" repeats "text". (encoding/json would let the last one
+//     win, which lets two readers of one document see different things.)
+//     Inside a skipped value the error gives a byte offset, not a path:
+//     building paths there would cost every document. Known keys are bits
+//     of a fixed-size mask per object; others are compared with the few
+//     met before in the same object (a map only past eight of them), so the
+//     check allocates nothing for a usual document.
 //   - An optional field given as the empty string is not the same as absent:
 //     "visibility": "", "reason": "" and "participant": "" are errors.
 //   - `version` and `file.size` must be plain integer literals: 1.0, 1e0,
@@ -58,6 +67,7 @@ func decodeV1(sc *scanner) (*Transcript, error) {
 	sc.i++
 	t := &Transcript{}
 	var haveVersion, haveSession, haveParticipants, haveEvents bool
+	var keys keySet
 	for first := true; ; first = false {
 		key, ok, err := sc.next(first)
 		if err != nil {
@@ -65,6 +75,9 @@ func decodeV1(sc *scanner) (*Transcript, error) {
 		}
 		if !ok {
 			break
+		}
+		if keys.seen(v1TopBit(key), key) {
+			return nil, dupKey(clip(key))
 		}
 		switch key {
 		case "version":
@@ -169,6 +182,29 @@ func decodeV1(sc *scanner) (*Transcript, error) {
 	return t, nil
 }
 
+// v1TopBit maps a top-level key of transcript v1 to its bit in a keySet.
+func v1TopBit(key string) uint32 {
+	switch key {
+	case "version":
+		return 1 << 0
+	case "sessionId":
+		return 1 << 1
+	case "tenant":
+		return 1 << 2
+	case "channel":
+		return 1 << 3
+	case "language":
+		return 1 << 4
+	case "async":
+		return 1 << 5
+	case "participants":
+		return 1 << 6
+	case "events":
+		return 1 << 7
+	}
+	return 0
+}
+
 func decodeParticipants(sc *scanner) ([]Participant, error) {
 	sc.i++ // '['
 	var ps []Participant
@@ -192,6 +228,7 @@ func decodeParticipants(sc *scanner) ([]Participant, error) {
 		var p Participant
 		var role, vis string
 		var haveVis bool
+		var keys keySet
 		for first := true; ; first = false {
 			key, ok, err := sc.next(first)
 			if err != nil {
@@ -201,18 +238,23 @@ func decodeParticipants(sc *scanner) ([]Participant, error) {
 				break
 			}
 			var dst *string
+			var bit uint32
 			switch key {
 			case "id":
-				dst = &p.ID
+				dst, bit = &p.ID, 1<<0
 			case "role":
-				dst = &role
+				dst, bit = &role, 1<<1
 			case "name":
-				dst = &p.Name
+				dst, bit = &p.Name, 1<<2
 			case "person":
-				dst = &p.Person
+				dst, bit = &p.Person, 1<<3
 			case "visibility":
-				dst = &vis
-			default:
+				dst, bit = &vis, 1<<4
+			}
+			if bit != 0 && keys.seenBit(bit) || bit == 0 && keys.seenOther(key) {
+				return nil, dupKey(field("." + clip(key)))
+			}
+			if dst == nil {
 				if err := sc.skip(); err != nil {
 					return nil, err
 				}
@@ -371,7 +413,7 @@ func decodeEvents(sc *scanner) ([]Event, error) {
 			return nil, errf(fmt.Sprintf("events[%d]", n), "must be an object, not %s", k)
 		}
 		var ev evIn
-		if err := ev.read(sc); err != nil {
+		if err := ev.read(sc, n); err != nil {
 			return nil, err
 		}
 		events = append(events, Event{})
@@ -381,9 +423,11 @@ func decodeEvents(sc *scanner) ([]Event, error) {
 	}
 }
 
-// read fills ev from the event object at the scanner.
-func (ev *evIn) read(sc *scanner) error {
+// read fills ev from the event object at the scanner; n is the event's
+// index, for errors.
+func (ev *evIn) read(sc *scanner, n int) error {
 	sc.i++ // '{'
+	var keys keySet
 	for first := true; ; first = false {
 		key, ok, err := sc.next(first)
 		if err != nil {
@@ -392,7 +436,22 @@ func (ev *evIn) read(sc *scanner) error {
 		if !ok {
 			return nil
 		}
-		if bit := evStringField(key); bit != 0 {
+		sbit := evStringField(key)
+		bit := sbit
+		if bit == 0 {
+			switch key {
+			case "score":
+				bit = fScore
+			case "automatic":
+				bit = fAutomatic
+			case "file":
+				bit = fFile
+			}
+		}
+		if bit != 0 && keys.seenBit(uint32(bit)) || bit == 0 && keys.seenOther(key) {
+			return dupKey(fmt.Sprintf("events[%d].%s", n, clip(key)))
+		}
+		if sbit != 0 {
 			v, st, err := sc.optString()
 			if err != nil {
 				return err
@@ -401,22 +460,22 @@ func (ev *evIn) read(sc *scanner) error {
 			ev.set(bit, st)
 			continue
 		}
-		switch key {
-		case "score":
+		switch bit {
+		case fScore:
 			v, st, err := sc.optNumber()
 			if err != nil {
 				return err
 			}
 			ev.score = v
 			ev.set(fScore, st)
-		case "automatic":
+		case fAutomatic:
 			v, st, err := sc.optBool()
 			if err != nil {
 				return err
 			}
 			ev.automatic = v
 			ev.set(fAutomatic, st)
-		case "file":
+		case fFile:
 			ev.set(fFileName, stNull)
 			ev.set(fFileContentType, stNull)
 			ev.set(fFileSize, stNull)
@@ -424,7 +483,7 @@ func (ev *evIn) read(sc *scanner) error {
 			switch sc.peek() {
 			case kindObject:
 				ev.set(fFile, stOK)
-				if err := ev.readFile(sc); err != nil {
+				if err := ev.readFile(sc, n); err != nil {
 					return err
 				}
 			case kindNull:
@@ -446,8 +505,9 @@ func (ev *evIn) read(sc *scanner) error {
 	}
 }
 
-func (ev *evIn) readFile(sc *scanner) error {
+func (ev *evIn) readFile(sc *scanner, n int) error {
 	sc.i++ // '{'
+	var keys keySet
 	for first := true; ; first = false {
 		key, ok, err := sc.next(first)
 		if err != nil {
@@ -455,6 +515,18 @@ func (ev *evIn) readFile(sc *scanner) error {
 		}
 		if !ok {
 			return nil
+		}
+		var bit uint32
+		switch key {
+		case "name":
+			bit = uint32(fFileName)
+		case "contentType":
+			bit = uint32(fFileContentType)
+		case "size":
+			bit = uint32(fFileSize)
+		}
+		if bit != 0 && keys.seenBit(bit) || bit == 0 && keys.seenOther(key) {
+			return dupKey(fmt.Sprintf("events[%d].file.%s", n, clip(key)))
 		}
 		switch key {
 		case "name", "contentType":

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/chatcards/chatcards/shared/transcript"
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -30,6 +32,15 @@ var tricky = []string{
 	doc(ev(`"type": "rating", "score": 6`), ev(`"type": "rating", "score": 5.0, "comment": 1`)),
 	`{"Version": "2019-08-26", "ContactId": "c", "Transcript": [{"AbsoluteTime": "2026-11-20T09:00:00.000Z", "Type": "MESSAGE", "ParticipantId": "p", "ParticipantRole": "CUSTOMER"}, {"AbsoluteTime": "2026-11-20T09:00:01.000Z", "Type": "ATTACHMENT", "ParticipantId": "p", "Attachments": [{"AttachmentName": "", "ContentType": ""}]}]}`,
 	`[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[`,
+	// duplicate keys, at each level, escaped and in skipped values
+	withTop(vOK, sOK, pOK, eOK, `"s\u0065ssionId": "s-1"`),
+	withTop(vOK, sOK, `"participants": [{"id": "c1", "role": "customer", "role": "bot"}]`, eOK),
+	doc(ev(`"type": "message", "participant": "c1", "text": "a", "te\u0078t": "b"`)),
+	doc(ev(`"type": "attachment", "participant": "c1", "file": {"name": "a", "contentType": "b", "size": 1, "size": 2}`)),
+	doc(ev(`"type": "started", "x": {"a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6, "g": 7, "h": 8, "i": 9, "a": 0}`)),
+	`{"Version": "2019-08-26", "ContactId": "c", "Transcript": [{"AbsoluteTime": "2026-11-20T09:00:00.000Z", "Type": "MESSAGE", "ParticipantId": "p", "ParticipantRole": "CUSTOMER", "Content": "a", "Cont\u0065nt": "b"}]}`,
+	`{"Version": "2019-08-26", "ContactId": "c", "Transcript": [{"AbsoluteTime": "2026-11-20T09:00:00.000Z", "Type": "ATTACHMENT", "ParticipantId": "p", "ParticipantRole": "CUSTOMER", "Attachments": [{"AttachmentName": "a", "ContentType": "b", "ContentType": "c"}]}]}`,
+	`{"Version": "2019-08-26", "ContactId": "c", "Participants": [{"ParticipantId": "p", "ParticipantId": "q"}], "Transcript": []}`,
 }
 
 func addSeeds(f *testing.F) {
@@ -71,6 +82,12 @@ func checkDecoded(t *testing.T, data []byte, tr *transcript.Transcript, err erro
 	}
 	if !json.Valid(data) {
 		t.Fatalf("accepted input that encoding/json says is not JSON: %q", data)
+	}
+	// encoding/json/v2 refuses duplicate keys anywhere, as the rules of
+	// reading do. (Lone surrogates in escapes become U+FFFD here, as in
+	// encoding/json; invalid UTF-8 proper was refused above.)
+	if err := jsonv2.Unmarshal(data, new(any), jsontext.AllowInvalidUTF8(true)); err != nil {
+		t.Fatalf("accepted input that encoding/json/v2 refuses: %v\n%q", err, data)
 	}
 	out, err := transcript.Encode(tr)
 	if err != nil {

@@ -20,7 +20,74 @@ import (
 type scanner struct {
 	s string
 	i int
+	// shallow turns off the duplicate-key check in skipped values; sniff
+	// sets it, since the decoder it hands over to reads everything again.
+	shallow bool
 }
+
+// keySet records the keys met in one object so that a repeated key is
+// refused (the rules of reading: no duplicate keys). Keys are compared after
+// unescaping, since next returns them unescaped: "te\u0078t" is "text".
+// Callers map the keys they know to bits of known, which costs nothing
+// per key; any other key goes to few, compared linearly, and only an object
+// with more than len(few) such keys pays for a map. A keySet lives on the
+// stack, so a usual object allocates nothing for the check.
+type keySet struct {
+	known uint32
+	n     int
+	few   [8]string
+	many  map[string]struct{}
+}
+
+// seen marks key, known by bit if bit is not 0, and reports whether it
+// was there already. The per-item loops spell it out as
+// `bit != 0 && keys.seenBit(bit) || bit == 0 && keys.seenOther(key)`:
+// seen itself is just over the inlining budget, and a call per key costs
+// the event reader a few percent.
+func (k *keySet) seen(bit uint32, key string) bool {
+	if bit == 0 {
+		return k.seenOther(key)
+	}
+	return k.seenBit(bit)
+}
+
+// seenBit marks a known key and reports whether it was there already.
+func (k *keySet) seenBit(bit uint32) bool {
+	old := k.known
+	k.known = old | bit
+	return old&bit != 0
+}
+
+// seenOther marks a key that has no bit and reports whether it was there
+// already.
+func (k *keySet) seenOther(key string) bool {
+	if k.many != nil {
+		if _, ok := k.many[key]; ok {
+			return true
+		}
+		k.many[key] = struct{}{}
+		return false
+	}
+	for _, s := range k.few[:k.n] {
+		if s == key {
+			return true
+		}
+	}
+	if k.n < len(k.few) {
+		k.few[k.n] = key
+		k.n++
+		return false
+	}
+	k.many = make(map[string]struct{}, 2*len(k.few))
+	for _, s := range k.few {
+		k.many[s] = struct{}{}
+	}
+	k.many[key] = struct{}{}
+	return false
+}
+
+// dupKey is the error for a repeated key; path is the key's field path.
+func dupKey(path string) *Error { return &Error{Field: path, Msg: "duplicate key"} }
 
 // maxDepth bounds nesting in skipped values so a hostile document cannot
 // exhaust the stack (encoding/json uses the same limit).
@@ -345,13 +412,26 @@ func (sc *scanner) skipDepth(depth int) error {
 			return sc.syntax("nesting too deep")
 		}
 		sc.i++
+		var keys keySet
 		for first := true; ; first = false {
-			_, ok, err := sc.next(first)
+			at := sc.i
+			key, ok, err := sc.next(first)
 			if err != nil {
 				return err
 			}
 			if !ok {
 				return nil
+			}
+			if !sc.shallow && keys.seenOther(key) {
+				// A skipped value has no field path worth building on the
+				// hot path; the byte offset finds it.
+				sc.i = at
+				sc.ws()
+				if sc.s[sc.i] == ',' {
+					sc.i++
+					sc.ws()
+				}
+				return &Error{Msg: fmt.Sprintf("duplicate key %q in an object at byte %d", clip(key), sc.i)}
 			}
 			if err := sc.skipDepth(depth + 1); err != nil {
 				return err
