@@ -23,7 +23,7 @@ func lostAnswers(t *testing.T, dynamoURL, s3URL string) {
 				dp := testenv.NewLossyProxy(t, dynamoURL)
 				sp := testenv.NewLossyProxy(t, s3URL)
 				bucket := newBucket(t, s3Client(t, s3URL))
-				st := dynamostore.New(dynamoClient(t, dp.URL), table, dynamostore.Options{S3: s3Client(t, sp.URL), Bucket: bucket})
+				st := dynamostore.New(dynamoClient(t, dp.URL), table, dynamostore.Options{S3: s3Client(t, sp.URL), Bucket: bucket, CallTimeout: emulatorCallTimeout})
 				lose := func(w cardstoretest.Write) func() int {
 					switch w {
 					case cardstoretest.WriteCreate:
@@ -48,10 +48,13 @@ func lostAnswers(t *testing.T, dynamoURL, s3URL string) {
 
 func TestConformanceLostAnswersMoto(t *testing.T) {
 	moto := testenv.Moto(t)
+	t.Parallel()
 	lostAnswers(t, moto, moto)
 }
 
 // dynalite has no S3: the chat-log bucket lives on moto.
 func TestConformanceLostAnswersDynalite(t *testing.T) {
-	lostAnswers(t, testenv.Dynalite(t), testenv.Moto(t))
+	dyn, moto := testenv.Dynalite(t), testenv.Moto(t)
+	t.Parallel()
+	lostAnswers(t, dyn, moto)
 }
