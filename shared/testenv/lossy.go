@@ -133,6 +133,10 @@ func (p *LossyProxy) serve(w http.ResponseWriter, r *http.Request) {
 	out.Header = r.Header.Clone()
 	out.Host = r.Host // the SDK signed this host
 	out.ContentLength = int64(len(body))
+	if isMoto(p.upstream) && r.Header.Get("X-Amz-Target") != "" {
+		motoSerial.Lock() // DynamoDB on moto: one request at a time
+		defer motoSerial.Unlock()
+	}
 	resp, err := p.client.Do(out)
 	if err != nil {
 		http.Error(w, "proxy: upstream: "+err.Error(), http.StatusBadGateway)
