@@ -12,7 +12,15 @@ import (
 
 // Store keeps cards. Every key includes the folder. Errors are *card.Error:
 // ENOTFOUND for a missing card, ECONFLICT for a stale Update, EUNAVAILABLE
-// for throttling or an outage, EINVALID for bad arguments.
+// for throttling, an outage or a call that got no answer in time, EINVALID
+// for bad arguments.
+//
+// A write that was applied is reported as exactly one success even when its
+// answer was lost on the way back and the transport retried it: Create tells
+// the caller whose write made the card created=true, Update bumps Version
+// once, AttachTicket attaches once; never ECONFLICT or created=false for a
+// write that happened (cardstoretest.RunLostAnswers). A write that ends in
+// EUNAVAILABLE may or may not have been applied: re-read before writing again.
 type Store interface {
 	// Create stores c unless the folder already has its sessionId; it then
 	// returns the stored card untouched and created=false. Never overwrites.

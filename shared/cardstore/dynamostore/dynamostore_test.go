@@ -48,11 +48,22 @@ func newBucket(t testing.TB, client *s3.Client) string {
 	return bucket
 }
 
+// emulatorCallTimeout replaces DefaultCallTimeout in the emulator suites.
+// They check the contract, not latency: moto and dynalite on a loaded
+// two-core CI machine can take seconds for one call under the concurrent
+// tests, where real DynamoDB takes milliseconds. TestCallTimeout checks the
+// deadline itself.
+const emulatorCallTimeout = 30 * time.Second
+
+// The emulator suites run in parallel with each other: each store has its
+// own table and bucket, and most of their time is spent waiting on the
+// emulators (table creation above all), which are separate processes.
 func TestConformanceMoto(t *testing.T) {
 	moto := testenv.Moto(t)
+	t.Parallel()
 	db, s3c := dynamoClient(t, moto), s3Client(t, moto)
 	cardstoretest.Run(t, func(t *testing.T) cardstore.Store {
-		return dynamostore.New(db, newTable(t, db), dynamostore.Options{S3: s3c, Bucket: newBucket(t, s3c), Retention: 30 * 24 * time.Hour})
+		return dynamostore.New(db, newTable(t, db), dynamostore.Options{S3: s3c, Bucket: newBucket(t, s3c), Retention: 30 * 24 * time.Hour, CallTimeout: emulatorCallTimeout})
 	})
 }
 
@@ -60,8 +71,9 @@ func TestConformanceMoto(t *testing.T) {
 func TestConformanceDynalite(t *testing.T) {
 	dyn := testenv.Dynalite(t)
 	moto := testenv.Moto(t)
+	t.Parallel()
 	db, s3c := dynamoClient(t, dyn), s3Client(t, moto)
 	cardstoretest.Run(t, func(t *testing.T) cardstore.Store {
-		return dynamostore.New(db, newTable(t, db), dynamostore.Options{S3: s3c, Bucket: newBucket(t, s3c)})
+		return dynamostore.New(db, newTable(t, db), dynamostore.Options{S3: s3c, Bucket: newBucket(t, s3c), CallTimeout: emulatorCallTimeout})
 	})
 }

@@ -36,6 +36,10 @@ func classify(op string, err error) *card.Error {
 	if errors.As(err, &ce) {
 		return ce
 	}
+	if errors.Is(err, errCallTimeout) {
+		// The call's own deadline, not the caller's: the store did not answer.
+		return &card.Error{Code: card.EUNAVAILABLE, Op: op, Message: "the card store did not answer in time; try again later", Err: err}
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return card.Wrap(card.EINTERNAL, op, err)
 	}

@@ -1,6 +1,7 @@
 package dynamostore_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -83,7 +85,13 @@ func (f *fakeS3) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(*
 	return &s3.PutObjectOutput{}, nil
 }
 func (f *fakeS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
-	return nil, errUnset
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, ok := f.objects[*in.Key]
+	if !ok {
+		return nil, &s3types.NoSuchKey{Message: aws.String("no such key")}
+	}
+	return &s3.GetObjectOutput{Body: io.NopCloser(bytes.NewReader(b))}, nil
 }
 func (f *fakeS3) DeleteObject(_ context.Context, in *s3.DeleteObjectInput, _ ...func(*s3.Options)) (*s3.DeleteObjectOutput, error) {
 	f.mu.Lock()
@@ -129,6 +137,9 @@ func TestFailuresAreCodedAndLeaveNothing(t *testing.T) {
 				}
 				cardPuts++
 				return nil, tc.err
+			}, getItem: func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+				// The write-token read after the failure: nothing was written.
+				return &dynamodb.GetItemOutput{}, nil
 			}}
 			st := dynamostore.New(db, "cards", dynamostore.Options{S3: objs, Bucket: "b"})
 			_, _, err := st.Create(context.Background(), huge)
@@ -210,4 +221,115 @@ func TestUnreachable(t *testing.T) {
 	if card.ErrorCode(err) == card.EUNAVAILABLE {
 		t.Errorf("the caller's cancellation was reported as the store's outage")
 	}
+}
+
+// lostAnswerDB applies card writes to one stored item and then answers the
+// way the SDK does after it retried a write whose first answer was lost:
+// answer (nil for the truth). The registry put always succeeds.
+type lostAnswerDB struct {
+	fakeDB
+	item   map[string]types.AttributeValue
+	answer func() error // the error the "retried" call ends with
+	writes int
+}
+
+func newLostAnswerDB(answer func() error) *lostAnswerDB {
+	db := &lostAnswerDB{answer: answer}
+	db.putItem = func(in *dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error) {
+		if in.Item["pk"].(*types.AttributeValueMemberS).Value == "FOLDERS" {
+			return &dynamodb.PutItemOutput{}, nil
+		}
+		old := db.item
+		db.item = in.Item
+		db.writes++
+		if err := db.answer(); err != nil {
+			return nil, err
+		}
+		return &dynamodb.PutItemOutput{Attributes: old}, nil
+	}
+	db.getItem = func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+		return &dynamodb.GetItemOutput{Item: db.item}, nil
+	}
+	return db
+}
+
+// TestLostAnswerUnit: a card write that was applied but whose answer ended in
+// a failed condition (the SDK's retry) or in an error (retries exhausted) is
+// a success, for Create (created=true) and Update (version bumped once); the
+// overflow object the item points at is kept.
+func TestLostAnswerUnit(t *testing.T) {
+	conditionFailed := func() error {
+		return &types.ConditionalCheckFailedException{Message: aws.String("The conditional request failed")}
+	}
+	for _, tc := range []struct {
+		name   string
+		answer func() error
+	}{
+		{"retry hit the condition", conditionFailed},
+		{"retries exhausted", func() error { return httpStatusErr(500) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := newLostAnswerDB(tc.answer)
+			objs := &fakeS3{objects: map[string][]byte{}}
+			st := dynamostore.New(db, "cards", dynamostore.Options{S3: objs, Bucket: "b"})
+			c := card.New("acme", "w-1", cardstoretest.Stamp(cardstoretest.T0))
+			c.ChatLog = cardstoretest.HugeChatLog(1 << 20)
+			got, created, err := st.Create(context.Background(), c)
+			if err != nil || !created || got.Version != 1 {
+				t.Fatalf("Create = version %v, created %v, %v; want version 1, created, no error", got, created, err)
+			}
+			if len(objs.objects) != 1 {
+				t.Fatalf("%d chat-log objects after Create, want the 1 the item points at", len(objs.objects))
+			}
+			up := *got
+			up.Channel = "web"
+			if err := st.Update(context.Background(), &up); err != nil {
+				t.Fatalf("Update: %v", err)
+			}
+			if up.Version != 2 {
+				t.Errorf("Update set Version %d, want 2", up.Version)
+			}
+			if db.writes != 2 {
+				t.Errorf("%d card writes, want 2", db.writes)
+			}
+			ref := db.item["logRef"].(*types.AttributeValueMemberS).Value
+			if _, ok := objs.objects[ref]; !ok {
+				t.Errorf("the object the item points at (%s) was deleted", ref)
+			}
+		})
+	}
+	// The control: an item written by someone else (another token) is a real
+	// conflict, and the loser's object is deleted.
+	t.Run("someone else's write", func(t *testing.T) {
+		db := newLostAnswerDB(func() error { return nil })
+		objs := &fakeS3{objects: map[string][]byte{}}
+		st := dynamostore.New(db, "cards", dynamostore.Options{S3: objs, Bucket: "b"})
+		c := card.New("acme", "w-1", cardstoretest.Stamp(cardstoretest.T0))
+		got, _, err := st.Create(context.Background(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stale := *got
+		if err := st.Update(context.Background(), got); err != nil {
+			t.Fatal(err)
+		}
+		db.answer = conditionFailed
+		stale.ChatLog = cardstoretest.HugeChatLog(1 << 20)
+		applied := db.item
+		db.putItem = func(*dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error) { return nil, conditionFailed() }
+		if err := st.Update(context.Background(), &stale); card.ErrorCode(err) != card.ECONFLICT {
+			t.Fatalf("stale Update: %v, want %s", err, card.ECONFLICT)
+		}
+		if stale.Version != 1 {
+			t.Errorf("a conflicting Update moved Version to %d", stale.Version)
+		}
+		if len(objs.objects) != 0 {
+			t.Errorf("the losing write's object was kept")
+		}
+		db.item = applied
+		_, created, err := st.Create(context.Background(), c)
+		if err != nil || created {
+			t.Errorf("Create of an existing card by another writer: created %v, %v; want false, nil", created, err)
+		}
+	})
 }

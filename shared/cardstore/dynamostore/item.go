@@ -97,8 +97,9 @@ func gunzipLog(b []byte) ([]stats.LogEntry, error) {
 
 // encodeItem builds the whole item of c at its Version. The chat log stays
 // inline when the item fits maxItemBytes; otherwise it is returned for S3
-// and the item gets logRef (set by the caller, who names the object).
-func encodeItem(c *card.Card, start string, expiresAt int64) (*encodedCard, error) {
+// and the item gets logRef (set by the caller, who names the object). token
+// is the write token of this one logical write (see newToken).
+func encodeItem(c *card.Card, start string, expiresAt int64, token string) (*encodedCard, error) {
 	doc, err := encodeDoc(c)
 	if err != nil {
 		return nil, err
@@ -113,6 +114,7 @@ func encodeItem(c *card.Card, start string, expiresAt int64) (*encodedCard, erro
 		attrVersion: n(c.Version),
 		attrDoc:     s(doc),
 		attrStartSK: s(start + "#" + c.SessionID),
+		attrToken:   s(token),
 	}
 	if c.Active {
 		item[attrActivePK] = s(activePK(activeShard(c.Folder)))
@@ -160,6 +162,17 @@ func logKey(folder, sessionID string, version int64) string {
 	var nonce [8]byte
 	_, _ = rand.Read(nonce[:])
 	return fmt.Sprintf("chatlogs/%s/%s/v%d-%s.json.gz", url.PathEscape(folder), url.PathEscape(sessionID), version, hex.EncodeToString(nonce[:]))
+}
+
+// newToken returns a fresh write token: 128 random bits, so no two logical
+// writes ever share one. Every card write stores its token in the item; when
+// the SDK retries a write whose first attempt was applied but whose answer
+// was lost, the retry's condition fails, and finding our own token in the
+// item proves the write is ours and succeeded.
+func newToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // decodeDoc reads the card fields of an item (ChatLog nil).

@@ -55,6 +55,10 @@ type Options struct {
 	Retention time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// CallTimeout bounds each DynamoDB and S3 call, the SDK's retries and
+	// back-offs included; DefaultCallTimeout when 0 or less. A call that runs
+	// out of it is EUNAVAILABLE (the caller's own deadline stays EINTERNAL).
+	CallTimeout time.Duration
 }
 
 // DefaultLimit is the page size when ListOptions.Limit is 0 or less;
@@ -83,14 +87,21 @@ func New(db DynamoDB, table string, opts Options) *Store {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = DefaultCallTimeout
+	}
 	if opts.Bucket == "" || opts.S3 == nil {
 		opts.Bucket, opts.S3 = "", nil
+	} else {
+		opts.S3 = timedS3{s3: opts.S3, timeout: opts.CallTimeout}
 	}
-	return &Store{db: db, table: table, opts: opts}
+	return &Store{db: timedDB{db: db, timeout: opts.CallTimeout}, table: table, opts: opts}
 }
 
 // Create implements cardstore.Store. The stored card gets Version 1; the
-// caller's card is not changed.
+// caller's card is not changed. The put carries a fresh write token, so when
+// the SDK retries a put whose answer was lost, the retry's failed condition
+// finds our own token and the caller still gets created=true.
 func (st *Store) Create(ctx context.Context, c *card.Card) (*card.Card, bool, error) {
 	const op = "dynamostore.Create"
 	if c == nil {
@@ -105,7 +116,8 @@ func (st *Store) Create(ctx context.Context, c *card.Card) (*card.Card, bool, er
 	}
 	cp := *c
 	cp.Version = 1
-	enc, err := st.encode(op, &cp, start)
+	token := newToken()
+	enc, err := st.encode(op, &cp, start, token)
 	if err != nil {
 		return nil, false, err
 	}
@@ -123,16 +135,25 @@ func (st *Store) Create(ctx context.Context, c *card.Card) (*card.Card, bool, er
 		Item:                enc.item,
 		ConditionExpression: aws.String("attribute_not_exists(pk)"),
 	})
-	if err != nil {
-		st.deleteLog(ctx, newRef)
-		if !isConditionFailed(err) {
-			return nil, false, classify(op, fmt.Errorf("put card %s: %w", c.SessionID, err))
-		}
-		existing, gerr := st.get(ctx, op, c.Folder, c.SessionID, true)
+	switch {
+	case err == nil:
+	case isConditionFailed(err):
+		existing, stored, gerr := st.getWithToken(ctx, op, c.Folder, c.SessionID)
 		if gerr != nil {
+			// Whether the item is ours is unknown, so its object stays.
+			st.keepLog(ctx, newRef, "the card could not be read after a failed create")
 			return nil, false, gerr
 		}
-		return existing, false, nil
+		if stored != token {
+			st.deleteLog(ctx, newRef)
+			return existing, false, nil
+		}
+		// Our put made the card; the SDK retried it after a lost answer.
+	default:
+		cerr := classify(op, fmt.Errorf("put card %s: %w", c.SessionID, err))
+		if !st.resolve(ctx, op, c.Folder, c.SessionID, token, newRef, err) {
+			return nil, false, cerr
+		}
 	}
 	out, err := copyCard(&cp)
 	if err != nil {
@@ -175,8 +196,8 @@ func (st *Store) registerFolder(ctx context.Context, op, folder string) error {
 	return nil
 }
 
-func (st *Store) encode(op string, c *card.Card, start string) (*encodedCard, error) {
-	enc, err := encodeItem(c, start, expiry(st.opts.Now(), st.opts.Retention))
+func (st *Store) encode(op string, c *card.Card, start, token string) (*encodedCard, error) {
+	enc, err := encodeItem(c, start, expiry(st.opts.Now(), st.opts.Retention), token)
 	if err != nil {
 		var ce *card.Error
 		if errors.As(err, &ce) {
@@ -220,12 +241,70 @@ func (st *Store) deleteLog(ctx context.Context, key string) {
 	if key == "" || st.opts.S3 == nil {
 		return
 	}
-	// Clean up even when the caller's context is already done.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
+	// Clean up even when the caller's context is already done; the S3
+	// wrapper bounds the call by CallTimeout.
+	ctx = context.WithoutCancel(ctx)
 	if _, err := st.opts.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(st.opts.Bucket), Key: aws.String(key)}); err != nil {
 		slog.WarnContext(ctx, "dynamostore: could not delete chat-log object", "bucket", st.opts.Bucket, "key", key, "error", err.Error())
 	}
+}
+
+// keepLog logs a chat-log object left in place because an item may point at
+// it: deleting it could leave a card whose log is missing, while keeping it
+// costs storage until the bucket's lifecycle rule.
+func (st *Store) keepLog(ctx context.Context, key, why string) {
+	if key != "" {
+		slog.WarnContext(ctx, "dynamostore: chat-log object kept", "bucket", st.opts.Bucket, "key", key, "reason", why)
+	}
+}
+
+// resolve decides a card write that failed with werr, other than by its
+// condition: the SDK may have retried after an attempt that was applied but
+// whose answer was lost, so one consistent read of the write token tells
+// whether the item is ours. It reports true when it is (the write
+// succeeded). When the item is not ours the new chat-log object is deleted;
+// when that cannot be told (the store timed out, the caller's context is
+// done, the read failed) the object is kept and the caller gets the error.
+// No second read after a timeout: a store that does not answer would only
+// double the wait.
+func (st *Store) resolve(ctx context.Context, op, folder, sessionID, token, newRef string, werr error) bool {
+	if ctx.Err() != nil || errors.Is(werr, errCallTimeout) {
+		st.keepLog(ctx, newRef, "the write's outcome is unknown")
+		return false
+	}
+	_, stored, found, err := st.readToken(ctx, folder, sessionID)
+	if err != nil {
+		st.keepLog(ctx, newRef, "the write's outcome is unknown")
+		return false
+	}
+	if found && stored == token {
+		slog.InfoContext(ctx, "dynamostore: a write whose answer was lost was applied", "op", op)
+		return true
+	}
+	st.deleteLog(ctx, newRef)
+	return false
+}
+
+// readToken reads an item's version and write token, consistently.
+func (st *Store) readToken(ctx context.Context, folder, sessionID string) (ver, token string, found bool, err error) {
+	out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:                aws.String(st.table),
+		Key:                      keyOf(folder, sessionID),
+		ConsistentRead:           aws.Bool(true),
+		ProjectionExpression:     aws.String("#ver, #wt"),
+		ExpressionAttributeNames: map[string]string{"#ver": attrVersion, "#wt": attrToken},
+	})
+	if err != nil {
+		return "", "", false, err
+	}
+	if len(out.Item) == 0 {
+		return "", "", false, nil
+	}
+	ver = "?"
+	if v, ok := out.Item[attrVersion].(*types.AttributeValueMemberN); ok {
+		ver = v.Value
+	}
+	return ver, strAttr(out.Item, attrToken), true, nil
 }
 
 // Get implements cardstore.Store; it reads consistently.
@@ -238,6 +317,16 @@ func (st *Store) Get(ctx context.Context, folder, sessionID string) (*card.Card,
 }
 
 func (st *Store) get(ctx context.Context, op, folder, sessionID string, withLog bool) (*card.Card, error) {
+	c, _, err := st.getItem(ctx, op, folder, sessionID, withLog)
+	return c, err
+}
+
+// getWithToken is Get that also returns the item's write token.
+func (st *Store) getWithToken(ctx context.Context, op, folder, sessionID string) (*card.Card, string, error) {
+	return st.getItem(ctx, op, folder, sessionID, true)
+}
+
+func (st *Store) getItem(ctx context.Context, op, folder, sessionID string, withLog bool) (*card.Card, string, error) {
 	// A concurrent Update may delete the object the item we read points at;
 	// reading the item again then finds the new one.
 	for attempt := 0; ; attempt++ {
@@ -247,17 +336,20 @@ func (st *Store) get(ctx context.Context, op, folder, sessionID string, withLog 
 			ConsistentRead: aws.Bool(true),
 		})
 		if err != nil {
-			return nil, classify(op, fmt.Errorf("get card %s: %w", sessionID, err))
+			return nil, "", classify(op, fmt.Errorf("get card %s: %w", sessionID, err))
 		}
 		if len(out.Item) == 0 {
-			return nil, card.Errorf(card.ENOTFOUND, op, "no card %s in this folder", sessionID)
+			return nil, "", card.Errorf(card.ENOTFOUND, op, "no card %s in this folder", sessionID)
 		}
 		c, err := st.decode(ctx, op, out.Item, withLog)
 		var nk *s3types.NoSuchKey
 		if errors.As(err, &nk) && attempt < 3 {
 			continue
 		}
-		return c, err
+		if err != nil {
+			return nil, "", err
+		}
+		return c, strAttr(out.Item, attrToken), nil
 	}
 }
 
@@ -340,19 +432,26 @@ func (st *Store) AttachTicket(ctx context.Context, folder, sessionID, ticket str
 		if err != nil {
 			return nil, card.Wrap(card.EINVALID, op, err)
 		}
+		// A retried attempt whose first answer was lost fails its condition;
+		// the next round re-reads, finds the ticket and changes nothing.
+		token := newToken()
 		_, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName:                 aws.String(st.table),
 			Key:                       keyOf(folder, sessionID),
-			UpdateExpression:          aws.String("SET #doc = :doc, #ver = :new"),
+			UpdateExpression:          aws.String("SET #doc = :doc, #ver = :new, #wt = :wt"),
 			ConditionExpression:       aws.String("#ver = :old"),
-			ExpressionAttributeNames:  map[string]string{"#doc": attrDoc, "#ver": attrVersion},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":doc": s(doc), ":new": n(c.Version), ":old": n(old)},
+			ExpressionAttributeNames:  map[string]string{"#doc": attrDoc, "#ver": attrVersion, "#wt": attrToken},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":doc": s(doc), ":new": n(c.Version), ":old": n(old), ":wt": s(token)},
 		})
 		if err == nil {
 			return c, nil
 		}
 		if !isConditionFailed(err) {
-			return nil, classify(op, fmt.Errorf("attach ticket to %s: %w", sessionID, err))
+			cerr := classify(op, fmt.Errorf("attach ticket to %s: %w", sessionID, err))
+			if st.resolve(ctx, op, folder, sessionID, token, "", err) {
+				return c, nil
+			}
+			return nil, cerr
 		}
 	}
 	return nil, card.Errorf(card.ECONFLICT, op, "card %s kept changing; try again", sessionID)
@@ -386,7 +485,10 @@ func addTicket(c *card.Card, ticket string, now time.Time) bool {
 	return changed
 }
 
-// Update implements cardstore.Store: one conditional put of the whole item.
+// Update implements cardstore.Store: one conditional put of the whole item,
+// carrying a fresh write token. When the SDK retries a put whose answer was
+// lost, the retry's condition fails; finding our token in the item proves the
+// first attempt was applied, and Update succeeds exactly once.
 func (st *Store) Update(ctx context.Context, c *card.Card) error {
 	const op = "dynamostore.Update"
 	if c == nil {
@@ -401,7 +503,8 @@ func (st *Store) Update(ctx context.Context, c *card.Card) error {
 	}
 	cp := *c
 	cp.Version = c.Version + 1
-	enc, err := st.encode(op, &cp, start)
+	token := newToken()
+	enc, err := st.encode(op, &cp, start, token)
 	if err != nil {
 		return err
 	}
@@ -421,12 +524,23 @@ func (st *Store) Update(ctx context.Context, c *card.Card) error {
 		in.ReturnValues = types.ReturnValueAllOld
 	}
 	out, err := st.db.PutItem(ctx, in)
-	if err != nil {
-		st.deleteLog(ctx, newRef)
-		if !isConditionFailed(err) {
-			return classify(op, fmt.Errorf("put card %s: %w", c.SessionID, err))
+	switch {
+	case err == nil:
+	case isConditionFailed(err):
+		if err := st.whyConditionFailed(ctx, op, c, token, newRef); err != nil {
+			return err
 		}
-		return st.whyConditionFailed(ctx, op, c)
+		// Ours, applied by an earlier attempt: the superseded object is
+		// unknown (its ALL_OLD answer was lost) and waits for the lifecycle.
+		c.Version = cp.Version
+		return nil
+	default:
+		cerr := classify(op, fmt.Errorf("put card %s: %w", c.SessionID, err))
+		if !st.resolve(ctx, op, c.Folder, c.SessionID, token, newRef, err) {
+			return cerr
+		}
+		c.Version = cp.Version
+		return nil
 	}
 	if out != nil {
 		if oldRef := strAttr(out.Attributes, attrLogRef); oldRef != "" && oldRef != newRef {
@@ -437,23 +551,24 @@ func (st *Store) Update(ctx context.Context, c *card.Card) error {
 	return nil
 }
 
-func (st *Store) whyConditionFailed(ctx context.Context, op string, c *card.Card) error {
-	out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:                aws.String(st.table),
-		Key:                      keyOf(c.Folder, c.SessionID),
-		ConsistentRead:           aws.Bool(true),
-		ProjectionExpression:     aws.String("#ver"),
-		ExpressionAttributeNames: map[string]string{"#ver": attrVersion},
-	})
+// whyConditionFailed tells a failed Update condition apart with one
+// consistent read of version and write token: our own token means an earlier
+// attempt of this very write was applied (nil: success); no item is
+// ENOTFOUND; anything else is ECONFLICT. newRef, the object this write put,
+// is deleted unless the item may point at it.
+func (st *Store) whyConditionFailed(ctx context.Context, op string, c *card.Card, token, newRef string) error {
+	ver, stored, found, err := st.readToken(ctx, c.Folder, c.SessionID)
 	if err != nil {
+		st.keepLog(ctx, newRef, "the card could not be read after a failed update")
 		return classify(op, fmt.Errorf("read version of %s after a failed update: %w", c.SessionID, err))
 	}
-	if len(out.Item) == 0 {
-		return card.Errorf(card.ENOTFOUND, op, "no card %s in this folder", c.SessionID)
+	if found && stored == token {
+		slog.InfoContext(ctx, "dynamostore: an update whose answer was lost was applied", "op", op)
+		return nil
 	}
-	ver := "?"
-	if v, ok := out.Item[attrVersion].(*types.AttributeValueMemberN); ok {
-		ver = v.Value
+	st.deleteLog(ctx, newRef)
+	if !found {
+		return card.Errorf(card.ENOTFOUND, op, "no card %s in this folder", c.SessionID)
 	}
 	return card.Errorf(card.ECONFLICT, op, "card %s is at version %s, not %d: re-read and retry", c.SessionID, ver, c.Version)
 }

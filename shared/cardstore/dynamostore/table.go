@@ -24,6 +24,7 @@ const (
 	attrActiveSK  = "activeSk"  // S, "<folder>#<startedAt>#<sessionId>", only while active
 	attrStartSK   = "startSk"   // S, "<startedAt>#<sessionId>"
 	attrExpiresAt = "expiresAt" // N, epoch seconds, the table's TTL attribute
+	attrToken     = "wt"        // S, write token of the write that made this version
 
 	// IndexActive is the sparse GSI of active cards.
 	IndexActive = "active"

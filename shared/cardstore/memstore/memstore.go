@@ -24,7 +24,10 @@ const DefaultLimit = 100
 
 // Store keeps cards in memory. It is safe for concurrent use. Cards are kept
 // as JSON, so nothing a caller holds can alias stored state, and the values
-// that come back are exactly what the DynamoDB store would return.
+// that come back are exactly what the DynamoDB store would return. A write
+// here cannot lose its answer, so the lost-answer contract of
+// cardstore.Store (one write, one success) holds by construction; the
+// conformance suite checks it all the same (RunLostAnswers with no loss).
 type Store struct {
 	mu      sync.RWMutex
 	folders map[string]map[string]*entry // folder -> sessionId -> entry

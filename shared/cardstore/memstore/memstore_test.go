@@ -48,3 +48,8 @@ func BenchmarkGet(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "cards/s")
 }
+
+// memstore cannot lose an answer; the lost-answer contract still holds.
+func TestConformanceLostAnswers(t *testing.T) {
+	cardstoretest.RunLostAnswers(t, func(*testing.T) (cardstore.Store, cardstoretest.LoseAnswer) { return memstore.New(), nil })
+}
