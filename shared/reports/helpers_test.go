@@ -282,6 +282,9 @@ func export(t *testing.T, cards []*card.Card, sel reports.Selection, opt reports
 }
 
 func key(folder, date, report, ext string) string {
+	if ext == "xlsx" && slices.Contains(reports.SplitXLSX, report) {
+		return reports.SplitKey(reports.KeyPrefix(folder, date), report, 1)
+	}
 	return fmt.Sprintf("reports/folder=%s/date=%s/%s.%s", folder, date, report, ext)
 }
 
