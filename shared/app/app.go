@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/chatcards/chatcards/shared/api"
 	"github.com/chatcards/chatcards/shared/cardstore"
@@ -29,8 +30,12 @@ type Deps struct {
 	Tokens  *api.Tokens     // else API_TOKENS / API_TOKENS_SECRET
 	Catalog reports.Catalog // else presigned S3 at REPORTS_BUCKET (none when unset)
 	Sink    reports.Sink    // else S3 at REPORTS_BUCKET
-	Source  sources.Source  // else SOURCE and its settings
-	Logger  *slog.Logger    // else slog.Default()
+	// Queue and Coord are the export fan-out's task queue (else SQS at
+	// EXPORT_QUEUE_URL) and part keeper (else S3 at REPORTS_BUCKET).
+	Queue  reports.TaskQueue
+	Coord  reports.Coordinator
+	Source sources.Source // else SOURCE and its settings
+	Logger *slog.Logger   // else slog.Default()
 }
 
 // lazyAWS loads the AWS configuration only when a part needs it, so local
@@ -157,19 +162,62 @@ func Sync(ctx context.Context, env config.Getenv, d Deps) (*syncer.Handler, erro
 	return h, nil
 }
 
-// Export builds the export function's handler.
-func Export(ctx context.Context, env config.Getenv, d Deps) (*reports.Handler, error) {
-	var aw lazyAWS
+// exportParts builds what the export functions share: settings, store, sink.
+func exportParts(ctx context.Context, env config.Getenv, d Deps, aw *lazyAWS) (reports.Config, cardstore.Store, reports.Sink, error) {
 	cfg, err := reports.ConfigFromEnv(env)
 	if err != nil {
-		return nil, err
+		return cfg, nil, nil, err
 	}
-	store, err := d.store(ctx, env, &aw)
+	store, err := d.store(ctx, env, aw)
 	if err != nil {
-		return nil, err
+		return cfg, nil, nil, err
 	}
 	sink := d.Sink
 	if sink == nil {
+		if cfg.ReportsBucket == "" {
+			return cfg, nil, nil, errors.New("REPORTS_BUCKET is required")
+		}
+		awsCfg, err := aw.get(ctx)
+		if err != nil {
+			return cfg, nil, nil, err
+		}
+		if sink, err = reports.NewS3Sink(config.S3(awsCfg), cfg.ReportsBucket, 0); err != nil {
+			return cfg, nil, nil, fmt.Errorf("reports sink: %w", err)
+		}
+	}
+	return cfg, store, sink, nil
+}
+
+// Export builds the export function's handler: in EXPORT_MODE=single it
+// writes every report itself; in fanout it is the planner that queues one
+// task per folder and report group for ExportWorker.
+func Export(ctx context.Context, env config.Getenv, d Deps) (*reports.Handler, error) {
+	var aw lazyAWS
+	cfg, store, sink, err := exportParts(ctx, env, d, &aw)
+	if err != nil {
+		return nil, err
+	}
+	h := &reports.Handler{Store: store, Sink: sink, Config: cfg, Logger: d.logger(), Queue: d.Queue}
+	if cfg.Mode == reports.ModeFanout && h.Queue == nil {
+		awsCfg, err := aw.get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		h.Queue = &reports.SQSQueue{Client: sqs.NewFromConfig(awsCfg), URL: cfg.QueueURL}
+	}
+	return h, nil
+}
+
+// ExportWorker builds the export worker's handler: it runs the tasks the
+// planner queued and writes each folder's manifest when its last task ends.
+func ExportWorker(ctx context.Context, env config.Getenv, d Deps) (*reports.WorkerHandler, error) {
+	var aw lazyAWS
+	cfg, store, sink, err := exportParts(ctx, env, d, &aw)
+	if err != nil {
+		return nil, err
+	}
+	coord := d.Coord
+	if coord == nil {
 		if cfg.ReportsBucket == "" {
 			return nil, errors.New("REPORTS_BUCKET is required")
 		}
@@ -177,9 +225,7 @@ func Export(ctx context.Context, env config.Getenv, d Deps) (*reports.Handler, e
 		if err != nil {
 			return nil, err
 		}
-		if sink, err = reports.NewS3Sink(config.S3(awsCfg), cfg.ReportsBucket, 0); err != nil {
-			return nil, fmt.Errorf("reports sink: %w", err)
-		}
+		coord = &reports.S3Coordinator{Client: config.S3(awsCfg), Bucket: cfg.ReportsBucket}
 	}
-	return &reports.Handler{Store: store, Sink: sink, Config: cfg, Logger: d.logger()}, nil
+	return &reports.WorkerHandler{Store: store, Sink: sink, Coord: coord, Config: cfg, Logger: d.logger()}, nil
 }
