@@ -23,6 +23,8 @@ type genStore struct {
 	cardstore.Store
 	n, pageSize int
 	base        time.Time
+	// lines is the chat lines per card, when the chat log is asked for.
+	lines int
 	// liveEvery > 0 forces a GC every liveEvery pages and keeps the highest
 	// heap left after it: the memory the export really holds.
 	liveEvery int
@@ -71,6 +73,16 @@ func (g *genStore) ListByStart(ctx context.Context, folder string, from, to time
 			"csg_SessionEndedAgent": stats.Str("PRESENT"), "cse_SessionHandleTotalTime": stats.Num(int64(i % 900)),
 		}
 		c.ResponseTimes.AgentReply = &stats.Group{Count: 3, TotalMs: 9000, MaxMs: 5000, AvgMs: 3000}
+		if opt.WithChatLog && g.lines > 0 {
+			c.ChatLog = make([]stats.LogEntry, g.lines)
+			for j := range c.ChatLog {
+				role, name, text := "customer", "", "hello, I need help with order "+strconv.Itoa(i*7+j)
+				if j%2 == 1 {
+					role, name, text = "agent", "Agent "+strconv.Itoa(i%50), "Thanks for waiting, let me check that for you."
+				}
+				c.ChatLog[j] = stats.LogEntry{At: at, Participant: role + "-" + strconv.Itoa(i), Role: role, Name: name, Text: text}
+			}
+		}
 		page.Cards = append(page.Cards, c)
 	}
 	if end < g.n {

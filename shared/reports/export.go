@@ -443,6 +443,9 @@ func (o *output) finishFile() error {
 		return fmt.Errorf("commit %s: %w", f.entry.Key, err)
 	}
 	f.committed = true
+	// The clean-up list keeps every file until the task ends: let go of the
+	// writer (an excelize workbook) now, so split files do not pile up.
+	f.table = nil
 	f.entry.Rows, f.entry.Bytes = o.rows, f.count.n
 	f.entry.SHA256 = hex.EncodeToString(f.count.h.Sum(nil))
 	o.done = append(o.done, f.entry)

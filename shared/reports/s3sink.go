@@ -136,6 +136,13 @@ func (f *s3File) Write(p []byte) (int, error) {
 	for len(p) > 0 {
 		room := f.s.partSize - f.buf.Len()
 		take := min(room, len(p))
+		if need := f.buf.Len() + take; need > f.buf.Cap() {
+			// Grow by doubling but never past one part: bytes.Buffer's own
+			// growth would make every part buffer 8 MiB for 5 MiB parts.
+			nb := bytes.NewBuffer(make([]byte, 0, min(f.s.partSize, max(need, 2*f.buf.Cap()))))
+			nb.Write(f.buf.Bytes())
+			f.buf = nb
+		}
 		f.buf.Write(p[:take])
 		p = p[take:]
 		if f.buf.Len() >= f.s.partSize {
@@ -214,7 +221,7 @@ func (f *s3File) Commit() error {
 			f.failed = fmt.Errorf("s3sink: put %s: %w", f.key, err)
 			return f.failed
 		}
-		f.done = true
+		f.release()
 		return nil
 	}
 	if f.buf.Len() > 0 {
@@ -237,8 +244,15 @@ func (f *s3File) Commit() error {
 		f.failed = fmt.Errorf("s3sink: complete %s: %w", f.key, err)
 		return f.failed
 	}
-	f.done = true
+	f.release()
 	return nil
+}
+
+// release ends a committed file and returns its buffer for the next one.
+func (f *s3File) release() {
+	f.done = true
+	f.s.putBuf(f.buf)
+	f.buf = nil
 }
 
 // abortTimeout bounds the clean-up call, which runs even after the export's
@@ -253,7 +267,7 @@ func (f *s3File) Abort() error {
 	// Parts still uploading would otherwise land after the abort and
 	// leave storage behind that no one can see.
 	f.wg.Wait()
-	f.buf = bytes.NewBuffer(nil)
+	f.buf = nil
 	if f.uploadID == nil {
 		return nil
 	}
