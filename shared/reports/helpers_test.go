@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,9 +32,12 @@ type sliceStore struct {
 	withLogCalls    int
 	pages           int
 	onPage          func(n int) // called before the n-th page (1-based) is returned
+	mu              sync.Mutex  // folders are listed in parallel
 }
 
 func (s *sliceStore) ListByStart(ctx context.Context, folder string, from, to time.Time, opt cardstore.ListOptions) (cardstore.Page, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.pages++
 	if s.onPage != nil {
 		s.onPage(s.pages)
