@@ -24,6 +24,9 @@ type genStore struct {
 	n, pageSize int
 	base        time.Time
 	// lines is the chat lines per card, when the chat log is asked for.
+	// Customers type one of 5,000 phrases: popular-phrases keeps a count
+	// per distinct phrase, so its memory follows the vocabulary, not the
+	// sessions (docs/export.md).
 	lines int
 	// liveEvery > 0 forces a GC every liveEvery pages and keeps the highest
 	// heap left after it: the memory the export really holds.
@@ -76,7 +79,7 @@ func (g *genStore) ListByStart(ctx context.Context, folder string, from, to time
 		if opt.WithChatLog && g.lines > 0 {
 			c.ChatLog = make([]stats.LogEntry, g.lines)
 			for j := range c.ChatLog {
-				role, name, text := "customer", "", "hello, I need help with order "+strconv.Itoa(i*7+j)
+				role, name, text := "customer", "", "hello, I need help with order "+strconv.Itoa((i*7+j)%5000)
 				if j%2 == 1 {
 					role, name, text = "agent", "Agent "+strconv.Itoa(i%50), "Thanks for waiting, let me check that for you."
 				}

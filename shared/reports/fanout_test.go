@@ -26,7 +26,8 @@ import (
 // every file the manifest lists is already in the sink's folder.
 type countingCoord struct {
 	reports.Coordinator
-	root    string
+	root    string                // a DirSink's folder, or
+	exists  func(key string) bool // how to tell a file is there
 	created atomic.Int32
 	early   atomic.Int32 // manifests written before one of their files
 }
@@ -37,7 +38,11 @@ func (c *countingCoord) CreateOnce(ctx context.Context, key string, body []byte)
 		return false, err
 	}
 	for _, f := range m.Files {
-		if _, err := os.Stat(filepath.Join(c.root, filepath.FromSlash(f.Key))); err != nil {
+		if c.exists != nil {
+			if !c.exists(f.Key) {
+				c.early.Add(1)
+			}
+		} else if _, err := os.Stat(filepath.Join(c.root, filepath.FromSlash(f.Key))); err != nil {
 			c.early.Add(1)
 		}
 	}

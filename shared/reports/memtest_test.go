@@ -162,8 +162,8 @@ func (u usage) String() string {
 // Limits of one export task (template.yaml: ExportWorkerFunction), less a
 // margin for the runtime and the SDK's HTTP buffers.
 const (
-	taskMemoryLimit = 1536 << 20 * 8 / 10
-	taskTmpLimit    = 2048 << 20 * 8 / 10
+	taskMemoryLimit = 1769 << 20 * 8 / 10
+	taskTmpLimit    = 4096 << 20 * 8 / 10
 )
 
 // TestTaskMemoryIsFlat runs every group in every format at 100,000 and
