@@ -39,7 +39,7 @@ func newMotoFanout(t *testing.T) *motoFanout {
 		t.Fatal(err)
 	}
 	q, err := m.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(testenv.UniqueName("export")),
-		Attributes: map[string]string{"VisibilityTimeout": "1"}})
+		Attributes: map[string]string{"VisibilityTimeout": "60"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,8 @@ func (m *motoFanout) plan(t *testing.T, run string) int {
 
 // work runs n workers that poll the queue like Lambda's event source
 // mapping: receive up to 2 messages, call the worker handler, delete the
-// messages it did not report as failed. They stop when done says so.
+// messages it did not report as failed and make the failed ones visible
+// again. They stop when done says so.
 func (m *motoFanout) work(t *testing.T, n int, w *reports.WorkerHandler, done func() bool) (handled atomic.Int32) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
@@ -111,6 +112,13 @@ func (m *motoFanout) work(t *testing.T, n int, w *reports.WorkerHandler, done fu
 				for _, r := range ev.Records {
 					handled.Add(1)
 					if slices.ContainsFunc(resp.BatchItemFailures, func(f events.SQSBatchItemFailure) bool { return f.ItemIdentifier == r.MessageId }) {
+						// Back to the queue at once rather than after the
+						// visibility timeout, which is long so that a slow
+						// task is never delivered twice while it runs.
+						if _, err := m.sqs.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: &m.queue,
+							ReceiptHandle: &r.ReceiptHandle, VisibilityTimeout: 0}); err != nil {
+							t.Error(err)
+						}
 						continue
 					}
 					if _, err := m.sqs.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &m.queue, ReceiptHandle: &r.ReceiptHandle}); err != nil {
