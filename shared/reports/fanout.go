@@ -97,6 +97,12 @@ func (t Task) Validate() error {
 	if len(t.Reports) == 0 {
 		return invalid("reports", "is required")
 	}
+	// The manifest lists every report: each must have a group to wait for.
+	for _, r := range t.Reports {
+		if g := GroupOf(r); !slices.Contains(t.Groups, g) {
+			return invalid("groups", "lacks %q, the group of report %q", g, r)
+		}
+	}
 	if len(t.Formats) == 0 {
 		return invalid("formats", "is required")
 	}
