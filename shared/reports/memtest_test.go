@@ -163,13 +163,13 @@ func (u usage) String() string {
 // margin for the runtime and the SDK's HTTP buffers.
 const (
 	taskMemoryLimit = 1769 << 20 * 8 / 10
-	taskTmpLimit    = 4096 << 20 * 8 / 10
+	taskTmpLimit    = 10240 << 20 * 8 / 10
 )
 
 // TestTaskMemoryIsFlat runs every group in every format at 100,000 and
 // 1,000,000 sessions of 20 chat lines (20,000,000 transcript lines) and
 // holds each task's peak RSS and peak /tmp within the worker's limits and
-// flat: the larger run may use at most 1.5× the smaller's RSS and /tmp.
+// flat (checkFlat).
 // It takes many minutes, so it runs only with CHATCARDS_REPORTS_MEMTEST=1.
 func TestTaskMemoryIsFlat(t *testing.T) {
 	if os.Getenv("CHATCARDS_REPORTS_MEMTEST") != "1" {
@@ -203,27 +203,41 @@ func TestTaskMemoryIsFlat(t *testing.T) {
 			}
 			large := measureTask(t, sizes[1], 20, group, format, reports.Options{})
 			t.Logf("%s/%s %d sessions: %v", group, format, sizes[1], large)
-			checkFlat(t, group+"/"+format, small, large)
+			checkFlat(t, group, format, sizes[1], small, large)
 		}
 	}
 }
 
-func checkFlat(t *testing.T, name string, small, large usage) {
+// checkFlat holds the larger run within the task's limits and flat: the
+// live heap (after forced GCs) at most 1.5× the smaller run's, RSS too
+// (above 256 MiB: below it GC pacing decides, and it is far under the
+// limit), and /tmp too, except for the session-level XLSX reports: excelize
+// keeps a sheet's XML in /tmp until the workbook is written, so their /tmp
+// grows with the sessions up to the sheet limit. That is held to 1.6 KiB
+// per session instead (docs/export.md).
+func checkFlat(t *testing.T, group, format string, sessions int, small, large usage) {
 	t.Helper()
+	name := group + "/" + format
 	if large.rss > taskMemoryLimit {
 		t.Errorf("%s: peak RSS %d over the task's %d", name, large.rss, taskMemoryLimit)
 	}
 	if large.tmp > taskTmpLimit {
 		t.Errorf("%s: peak /tmp %d over the task's %d", name, large.tmp, taskTmpLimit)
 	}
-	// Small figures wobble with GC pacing: compare above a floor.
-	const floor = 64 << 20
-	if float64(max(large.rss, floor)) > 1.5*float64(max(small.rss, floor)) {
-		t.Errorf("%s: peak RSS grew from %d to %d", name, small.rss, large.rss)
+	flat := func(what string, a, b, floor uint64) {
+		if float64(max(b, floor)) > 1.5*float64(max(a, floor)) {
+			t.Errorf("%s: %s grew from %d to %d", name, what, a, b)
+		}
 	}
-	if float64(max(large.tmp, floor)) > 1.5*float64(max(small.tmp, floor)) {
-		t.Errorf("%s: peak /tmp grew from %d to %d", name, small.tmp, large.tmp)
+	flat("live heap", small.heap, large.heap, 64<<20)
+	flat("peak RSS", small.rss, large.rss, 256<<20)
+	if group == reports.GroupSessions && format == reports.FormatXLSX {
+		if per := float64(large.tmp) / float64(sessions); per > 1.6*1024 {
+			t.Errorf("%s: %.0f bytes of /tmp per session", name, per)
+		}
+		return
 	}
+	flat("peak /tmp", uint64(small.tmp), uint64(large.tmp), 64<<20)
 }
 
 // TestTaskTmpStaysFlatSmall is the always-on version: with XLSX files of
