@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(HOME)/.pyenv/shims:$(PATH)
 
 GO        ?= go
-FUNCTIONS := api sync export
+FUNCTIONS := api sync export exportworker
 LAMBDA_ENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -trimpath -tags lambda.norpc -ldflags='-s -w'
 
@@ -26,6 +26,8 @@ build-SyncFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/sync
 build-ExportFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/export
+build-ExportWorkerFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/exportworker
 
 test: ## every test, with moto_server and dynalite started for the integration tests
 	./scripts/with-emulators.sh $(GO) test -count=1 ./...

@@ -76,7 +76,7 @@ func TestEveryEventFile(t *testing.T) {
 	}
 	order := []string{"api-health", "api-create-chat-session", "api-attach-ticket", "api-get-chat-session",
 		"sync-scheduled", "sync-folders", "sync-scheduled-envelope", "sync-connect-object-created",
-		"export-on-demand", "export-scheduled", "api-list-reports"}
+		"export-on-demand", "export-scheduled", "exportworker-task", "api-list-reports"}
 	if len(order) != len(files) {
 		t.Fatalf("%d event files but %d in the test's order: add the new file here", len(files), len(order))
 	}
@@ -123,6 +123,13 @@ func TestEveryEventFile(t *testing.T) {
 					if _, err := os.Stat(filepath.Join(out, "reports", "folder=helpdesk", "date=2026-11-20", "sessions.parquet")); err != nil {
 						t.Fatal(err)
 					}
+				}
+			case events.SQSEventResponse:
+				if len(r.BatchItemFailures) != 0 {
+					t.Fatalf("task failed: %+v", r)
+				}
+				if _, err := os.Stat(filepath.Join(out, "reports", "folder=helpdesk", "date=2026-11-20", "manifest.json")); err != nil {
+					t.Fatal(err)
 				}
 			default:
 				t.Fatalf("unexpected response %T", resp)

@@ -96,6 +96,7 @@ func localDeps(getenv func(string) string, out string, stderr io.Writer) app.Dep
 	if getenv("REPORTS_BUCKET") == "" {
 		d.Sink = &reports.DirSink{Root: out}
 		d.Catalog = &reports.DirCatalog{Root: out}
+		d.Coord = &reports.DirCoordinator{Root: out}
 	}
 	if getenv("SOURCE") == "" {
 		dir := getenv("FILES_DIR")
@@ -138,6 +139,16 @@ func invoke(ctx context.Context, function string, raw []byte, env config.Getenv,
 			return nil, err
 		}
 		return h.Handle(ctx, raw)
+	case "exportworker":
+		h, err := app.ExportWorker(ctx, env, d)
+		if err != nil {
+			return nil, err
+		}
+		var ev events.SQSEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, fmt.Errorf("event is not an SQS event: %w", err)
+		}
+		return h.Handle(ctx, ev)
 	}
-	return nil, usageError(fmt.Sprintf("unknown function %q: want api, sync or export", function))
+	return nil, usageError(fmt.Sprintf("unknown function %q: want api, sync, export or exportworker", function))
 }

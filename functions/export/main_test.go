@@ -18,6 +18,8 @@ func TestSetupNamesTheBadVariable(t *testing.T) {
 		{map[string]string{"TABLE_NAME": "cards", "REPORTS_BUCKET": "r", "REPORT_FORMATS": "csv,doc"}, "REPORT_FORMATS"},
 		{map[string]string{"TABLE_NAME": "cards", "REPORTS_BUCKET": "r", "PHRASES_TOP": "many"}, "PHRASES_TOP"},
 		{map[string]string{"TABLE_NAME": "cards", "REPORTS_BUCKET": "r", "XLSX_ROW_LIMIT": "1"}, "XLSX_ROW_LIMIT"},
+		{map[string]string{"TABLE_NAME": "cards", "REPORTS_BUCKET": "r", "EXPORT_MODE": "both"}, "EXPORT_MODE"},
+		{map[string]string{"TABLE_NAME": "cards", "REPORTS_BUCKET": "r", "EXPORT_MODE": "fanout"}, "EXPORT_QUEUE_URL"},
 	} {
 		_, err := setup(context.Background(), func(k string) string { return tc.env[k] })
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/chatcards/chatcards/shared/api"
 	"github.com/chatcards/chatcards/shared/cardstore"
@@ -43,6 +44,10 @@ type Deps struct {
 	// ShareKey signs share links; nil: SHARE_KEY / SHARE_KEY_SECRET (none
 	// set: sharing off).
 	ShareKey []byte
+	// Queue and Coord are the export fan-out's task queue (else SQS at
+	// EXPORT_QUEUE_URL) and part keeper (else S3 at REPORTS_BUCKET).
+	Queue reports.TaskQueue
+	Coord reports.Coordinator
 }
 
 // lazyAWS loads the AWS configuration only when a part needs it, so local
@@ -190,6 +195,41 @@ func loadShareKey(ctx context.Context, env config.Getenv, aw *lazyAWS, timeout t
 	return key, nil
 }
 
+// summaryLinks makes the summary page's "longest waits" open their dialog
+// views through share links, when the export has the API's share key and
+// address (SHARE_KEY or SHARE_KEY_SECRET, and SHARE_BASE_URL); else the page
+// links the API path, which needs a token. Links last share.Max from the
+// export.
+func summaryLinks(ctx context.Context, env config.Getenv, d Deps, aw *lazyAWS, opt *reports.SummaryOptions) error {
+	key := d.ShareKey
+	if key == nil {
+		var err error
+		if key, err = loadShareKey(ctx, env, aw, 10*time.Second); err != nil {
+			return err
+		}
+	}
+	base := strings.TrimSpace(env("SHARE_BASE_URL"))
+	if key == nil || base == "" {
+		return nil
+	}
+	if _, err := share.URL(base, key, "f", "i", time.Unix(0, 0)); err != nil {
+		return fmt.Errorf("SHARE_BASE_URL=%q: want an absolute https URL such as https://api.example.com (optionally with a path prefix), no query", base)
+	}
+	now := d.Now
+	if now == nil {
+		now = time.Now
+	}
+	opt.SessionLink = func(folder, id string) string {
+		u, err := share.URL(base, key, folder, id, now().Add(share.Max))
+		if err != nil { // cannot happen: base and key were checked above
+			return ""
+		}
+		return u
+	}
+	opt.LinkNote = "Each session opens its chat's dialog view (a read-only share link valid 30 days from the export)."
+	return nil
+}
+
 // Sync builds the sync function's handler.
 func Sync(ctx context.Context, env config.Getenv, d Deps) (*syncer.Handler, error) {
 	var aw lazyAWS
@@ -281,21 +321,67 @@ func Logged[E, R any](function string, h func(context.Context, E) (R, error)) fu
 	}
 }
 
-// Export builds the export function's handler.
-func Export(ctx context.Context, env config.Getenv, d Deps) (*reports.Handler, error) {
-	var aw lazyAWS
+// exportParts builds what the export functions share: settings, store, sink.
+func exportParts(ctx context.Context, env config.Getenv, d Deps, aw *lazyAWS) (reports.Config, cardstore.Store, reports.Sink, error) {
 	cfg, err := reports.ConfigFromEnv(env)
 	if err != nil {
-		return nil, err
+		return cfg, nil, nil, err
 	}
 	// reports.ConfigFromEnv has read FOLDERS: a bad value (any entry, used
 	// or not) has stopped the function there, naming the folder and key.
-	store, err := d.store(ctx, env, &aw)
+	if err := summaryLinks(ctx, env, d, aw, &cfg.Options.Summary); err != nil {
+		return cfg, nil, nil, err
+	}
+	store, err := d.store(ctx, env, aw)
 	if err != nil {
-		return nil, err
+		return cfg, nil, nil, err
 	}
 	sink := d.Sink
 	if sink == nil {
+		if cfg.ReportsBucket == "" {
+			return cfg, nil, nil, errors.New("REPORTS_BUCKET is required")
+		}
+		awsCfg, err := aw.get(ctx)
+		if err != nil {
+			return cfg, nil, nil, err
+		}
+		if sink, err = reports.NewS3Sink(config.S3(awsCfg), cfg.ReportsBucket, 0); err != nil {
+			return cfg, nil, nil, fmt.Errorf("reports sink: %w", err)
+		}
+	}
+	return cfg, store, sink, nil
+}
+
+// Export builds the export function's handler: in EXPORT_MODE=single it
+// writes every report itself; in fanout it is the planner that queues one
+// task per folder and report group for ExportWorker.
+func Export(ctx context.Context, env config.Getenv, d Deps) (*reports.Handler, error) {
+	var aw lazyAWS
+	cfg, store, sink, err := exportParts(ctx, env, d, &aw)
+	if err != nil {
+		return nil, err
+	}
+	h := &reports.Handler{Store: store, Sink: sink, Config: cfg, Logger: d.logger(), Queue: d.Queue, Now: d.Now}
+	if cfg.Mode == reports.ModeFanout && h.Queue == nil {
+		awsCfg, err := aw.get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		h.Queue = &reports.SQSQueue{Client: sqs.NewFromConfig(awsCfg), URL: cfg.QueueURL}
+	}
+	return h, nil
+}
+
+// ExportWorker builds the export worker's handler: it runs the tasks the
+// planner queued and writes each folder's manifest when its last task ends.
+func ExportWorker(ctx context.Context, env config.Getenv, d Deps) (*reports.WorkerHandler, error) {
+	var aw lazyAWS
+	cfg, store, sink, err := exportParts(ctx, env, d, &aw)
+	if err != nil {
+		return nil, err
+	}
+	coord := d.Coord
+	if coord == nil {
 		if cfg.ReportsBucket == "" {
 			return nil, errors.New("REPORTS_BUCKET is required")
 		}
@@ -303,9 +389,7 @@ func Export(ctx context.Context, env config.Getenv, d Deps) (*reports.Handler, e
 		if err != nil {
 			return nil, err
 		}
-		if sink, err = reports.NewS3Sink(config.S3(awsCfg), cfg.ReportsBucket, 0); err != nil {
-			return nil, fmt.Errorf("reports sink: %w", err)
-		}
+		coord = &reports.S3Coordinator{Client: config.S3(awsCfg), Bucket: cfg.ReportsBucket}
 	}
-	return &reports.Handler{Store: store, Sink: sink, Config: cfg, Logger: d.logger(), Now: d.Now}, nil
+	return &reports.WorkerHandler{Store: store, Sink: sink, Coord: coord, Config: cfg, Logger: d.logger()}, nil
 }

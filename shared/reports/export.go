@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chatcards/chatcards/shared/card"
@@ -52,8 +53,11 @@ type Options struct {
 	Prices map[string]float64
 	// XLSXRowLimit is the rows per sheet, header included; <= 0 means XLSXMaxRows.
 	XLSXRowLimit int
-	// PageSize is the store listing's page size; <= 0 is the store's default.
+	// PageSize is the store listing's page size; <= 0 means DefaultPageSize.
 	PageSize int
+	// Parallel is how many folders a single-mode export writes at once;
+	// <= 0 means DefaultParallel.
+	Parallel int
 	// ParquetRowGroupRows/Bytes bound parquet-go's in-memory row group.
 	ParquetRowGroupRows  int64
 	ParquetRowGroupBytes int64
@@ -117,6 +121,25 @@ func TableKey(report, folder, date string) string {
 var AthenaTables = []string{"sessions", "operators"}
 
 const dateLayout = time.DateOnly
+
+// DefaultPageSize asks the card store for pages of 1,000 cards (DynamoDB's
+// own 1 MB per Query still applies; the store loops to fill a page), ten
+// times fewer round trips than the store's default of 100.
+const DefaultPageSize = 1000
+
+// DefaultParallel is how many folders a single-mode export writes at once.
+const DefaultParallel = 4
+
+// SplitXLSX are the line-level reports whose XLSX is split into files of at
+// most XLSX_ROW_LIMIT rows (transcripts-0001.xlsx, …) rather than sheets: a
+// further sheet makes excelize keep every sheet's XML on disk until the
+// workbook is written, and a day of lines is many sheets (docs/export.md).
+var SplitXLSX = []string{"transcripts", "client-phrases"}
+
+// SplitKey is the key of part seq (from 1) of a split XLSX report.
+func SplitKey(prefix, report string, seq int) string {
+	return fmt.Sprintf("%s%s-%04d.xlsx", prefix, report, seq)
+}
 
 // resolved is a validated selection.
 type resolved struct {
@@ -229,9 +252,11 @@ func resolve(sel Selection, loc *time.Location) (*resolved, error) {
 }
 
 // Export writes the selected reports of every selected folder to sink and
-// returns one manifest per folder. Each folder's manifest is written after
-// all of its files; on error the folder being written leaves no file and no
-// manifest behind (folders already finished keep theirs).
+// returns one manifest per folder, in folder order. Each folder's manifest is
+// written after all of its files; a folder that fails leaves no file and no
+// manifest behind. Up to Options.Parallel folders are written at once; a
+// failing folder does not stop the others, and the error names every folder
+// that failed.
 func Export(ctx context.Context, store cardstore.Store, sink Sink, sel Selection, opt Options) ([]Manifest, error) {
 	r, err := resolve(sel, opt.Location)
 	if err != nil {
@@ -243,28 +268,112 @@ func Export(ctx context.Context, store cardstore.Store, sink Sink, sel Selection
 			return nil, fmt.Errorf("export: list folders: %w", err)
 		}
 	}
-	var out []Manifest
 	for _, f := range folders {
 		if strings.ContainsAny(f, "/\\") || f == "" {
-			return out, fmt.Errorf("export: folder %q cannot be a key prefix", f)
+			return nil, fmt.Errorf("export: folder %q cannot be a key prefix", f)
 		}
-		m, err := exportFolder(ctx, store, sink, r, f, opt)
-		if err != nil {
-			return out, fmt.Errorf("export folder %s: %w", f, err)
-		}
-		out = append(out, m)
 	}
-	return out, nil
+	parallel := opt.Parallel
+	if parallel <= 0 {
+		parallel = DefaultParallel
+	}
+	results := make([]*Manifest, len(folders))
+	errs := make([]error, len(folders))
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, f := range folders {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			m, err := exportFolder(ctx, store, sink, r, f, opt)
+			if err != nil {
+				errs[i] = fmt.Errorf("export folder %s: %w", f, err)
+				return
+			}
+			results[i] = &m
+		})
+	}
+	wg.Wait()
+	var out []Manifest
+	for _, m := range results {
+		if m != nil {
+			out = append(out, *m)
+		}
+	}
+	return out, errors.Join(errs...)
 }
 
-// output is one file being written.
-type output struct {
-	entry ManifestFile
-	file  File
-	count *countingWriter
-	table tableWriter
-	// committed files are removed again if a later step fails.
-	committed bool
+func exportFolder(ctx context.Context, store cardstore.Store, sink Sink, rs *resolved, folder string, opt Options) (Manifest, error) {
+	log := opt.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	started := time.Now()
+	manifestKey := ManifestKey(folder, rs.dateLabel)
+	// A manifest from an earlier run would vouch for files this run is
+	// about to replace: drop it first, so it only reappears once complete.
+	if err := sink.Remove(ctx, manifestKey); err != nil {
+		return Manifest{}, err
+	}
+	files, sessions, err := exportReports(ctx, store, sink, rs, folder, rs.reports, opt)
+	if err != nil {
+		return Manifest{}, err
+	}
+	m := newManifest(rs, folder, opt, files)
+	body, err := manifestBody(m)
+	if err != nil {
+		return m, err
+	}
+	rollback := func() {
+		for _, f := range files {
+			_ = sink.Remove(context.WithoutCancel(ctx), f.Key)
+		}
+	}
+	mf, err := sink.Create(ctx, manifestKey)
+	if err != nil {
+		rollback()
+		return m, fmt.Errorf("create manifest: %w", err)
+	}
+	if _, err := mf.Write(body); err != nil {
+		rollback()
+		return m, errors.Join(fmt.Errorf("write manifest: %w", err), mf.Abort())
+	}
+	if err := mf.Commit(); err != nil {
+		rollback()
+		return m, errors.Join(fmt.Errorf("commit manifest: %w", err), mf.Abort())
+	}
+	log.InfoContext(ctx, "export done", "folder", folder, "date", rs.dateLabel, "sessions", sessions,
+		"files", len(m.Files), "ms", time.Since(started).Milliseconds())
+	return m, nil
+}
+
+// newManifest lists files in the order of the selection's reports (stable
+// within a report), so a fan-out export, whose parts finish in any order,
+// writes the same manifest as a single run.
+func newManifest(rs *resolved, folder string, opt Options, files []ManifestFile) Manifest {
+	loc := rs.loc
+	if fw, err := folderWindow(rs, folder, opt); err == nil {
+		loc = fw.loc // the folder's zone (FOLDERS), which read the day
+	}
+	files = slices.Clone(files)
+	if files == nil {
+		files = []ManifestFile{}
+	}
+	slices.SortStableFunc(files, func(a, b ManifestFile) int {
+		return slices.Index(rs.sel.Reports, a.Report) - slices.Index(rs.sel.Reports, b.Report)
+	})
+	return Manifest{Folder: folder, Date: rs.dateLabel, Files: files, Selection: ManifestSelection{
+		Folder: folder, From: rs.sel.From, To: rs.sel.To, TimeZone: loc.String(), Status: rs.sel.Status,
+		WithTimes: rs.sel.WithTimes, Reports: rs.sel.Reports, Formats: rs.sel.Formats,
+	}}
+}
+
+func manifestBody(m Manifest) ([]byte, error) {
+	body, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	return append(body, '\n'), nil
 }
 
 type countingWriter struct {
@@ -280,87 +389,171 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// fileOut is one file being written.
+type fileOut struct {
+	entry ManifestFile
+	file  File
+	count *countingWriter
+	table tableWriter
+	// committed files are removed again if a later step fails.
+	committed bool
+}
+
+// output is one report in one format at one key, or, for a split XLSX
+// report, a run of numbered files of at most perFile rows each.
+type output struct {
+	report, format string
+	key            string               // the key of an unsplit output
+	splitKey       func(seq int) string // the keys of a split one
+	perFile        int64                // rows per split file
+	cols           []Column
+	cur            *fileOut
+	rows           int64 // in cur
+	seq            int
+	done           []ManifestFile
+	open           func(report, format, key string, cols []Column, wopt writerOptions) (*fileOut, error)
+	wopt           writerOptions
+}
+
+func (o *output) next() error {
+	key := o.key
+	if o.splitKey != nil {
+		o.seq++
+		key = o.splitKey(o.seq)
+	}
+	f, err := o.open(o.report, o.format, key, o.cols, o.wopt)
+	if err != nil {
+		return err
+	}
+	o.cur, o.rows = f, 0
+	return nil
+}
+
+func (o *output) write(row Row) error {
+	if o.splitKey != nil && o.rows >= o.perFile {
+		if err := o.finishFile(); err != nil {
+			return err
+		}
+		if err := o.next(); err != nil {
+			return err
+		}
+	}
+	o.rows++
+	if err := o.cur.table.WriteRow(row); err != nil {
+		return fmt.Errorf("write %s: %w", o.cur.entry.Key, err)
+	}
+	return nil
+}
+
+func (o *output) finishFile() error {
+	f := o.cur
+	if err := f.table.Close(); err != nil {
+		return fmt.Errorf("finish %s: %w", f.entry.Key, err)
+	}
+	if err := f.file.Commit(); err != nil {
+		return fmt.Errorf("commit %s: %w", f.entry.Key, err)
+	}
+	f.committed = true
+	// The clean-up list keeps every file until the task ends: let go of the
+	// writer (an excelize workbook) now, so split files do not pile up.
+	f.table = nil
+	f.entry.Rows, f.entry.Bytes = o.rows, f.count.n
+	f.entry.SHA256 = hex.EncodeToString(f.count.h.Sum(nil))
+	o.done = append(o.done, f.entry)
+	return nil
+}
+
 type runningReport struct {
 	def     reportDef
 	r       report
 	outs    []*output
-	rows    int64
 	emit    emitFunc
 	columns []Column
 }
 
-func exportFolder(ctx context.Context, store cardstore.Store, sink Sink, rs *resolved, folder string, opt Options) (m Manifest, err error) {
-	log := opt.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	started := time.Now()
+// exportReports writes the given reports of one folder and returns their
+// files (not yet in any manifest) and the sessions read. On error every file
+// it started is aborted or removed again.
+func exportReports(ctx context.Context, store cardstore.Store, sink Sink, rs *resolved, folder string, defs []reportDef, opt Options) (files []ManifestFile, sessions int64, err error) {
 	prefix := KeyPrefix(folder, rs.dateLabel)
-	manifestKey := prefix + "manifest.json"
-	// A manifest from an earlier run would vouch for files this run is
-	// about to replace: drop it first, so it only reappears once complete.
-	if err := sink.Remove(ctx, manifestKey); err != nil {
-		return m, err
-	}
+	// The folder's zone (FOLDERS) reads its day and writes its times.
 	fw, err := folderWindow(rs, folder, opt)
 	if err != nil {
-		return m, err
+		return nil, 0, err
 	}
 	e := env{loc: fw.loc, withTimes: rs.sel.WithTimes, phrasesTop: opt.PhrasesTop, prices: fw.prices,
 		summary: newSummaryEnv(folder, opt)}
 	wopt := writerOptions{xlsxRowLimit: opt.XLSXRowLimit, parquetRowGroupRows: opt.ParquetRowGroupRows, parquetRowGroupBytes: opt.ParquetRowGroupBytes, loc: fw.loc}
-	var all []*output
+	var all []*fileOut
+	var mu sync.Mutex // guards all: nothing writes concurrently today, but cleanup must see every file
 	defer func() {
 		if err == nil {
 			return
 		}
-		for _, o := range all {
-			if o.committed {
-				_ = sink.Remove(context.WithoutCancel(ctx), o.entry.Key)
+		mu.Lock()
+		defer mu.Unlock()
+		for _, f := range all {
+			if f.committed {
+				_ = sink.Remove(context.WithoutCancel(ctx), f.entry.Key)
 			} else {
-				_ = o.file.Abort()
+				_ = f.file.Abort()
 			}
 		}
 	}()
-	open := func(report, format, key string, cols []Column) (*output, error) {
-		f, err := sink.Create(ctx, key)
+	open := func(report, format, key string, cols []Column, wopt writerOptions) (*fileOut, error) {
+		file, err := sink.Create(ctx, key)
 		if err != nil {
 			return nil, fmt.Errorf("create %s: %w", key, err)
 		}
-		o := &output{entry: ManifestFile{Report: report, Format: format, Key: key}, file: f,
-			count: &countingWriter{w: f, h: sha256.New()}}
-		all = append(all, o)
-		if o.table, err = newTableWriter(format, o.count, report, cols, wopt); err != nil {
+		f := &fileOut{entry: ManifestFile{Report: report, Format: format, Key: key}, file: file,
+			count: &countingWriter{w: file, h: sha256.New()}}
+		mu.Lock()
+		all = append(all, f)
+		mu.Unlock()
+		if f.table, err = newTableWriter(format, f.count, report, cols, wopt); err != nil {
 			return nil, fmt.Errorf("%s: %w", key, err)
 		}
-		return o, nil
+		return f, nil
 	}
-	running := make([]*runningReport, 0, len(rs.reports))
-	for _, d := range rs.reports {
+	lineLevel := false
+	running := make([]*runningReport, 0, len(defs))
+	for _, d := range defs {
+		lineLevel = lineLevel || d.lineLevel
 		rr := &runningReport{def: d, r: d.build(e)}
 		rr.columns = rr.r.columns()
-		for _, f := range rs.formats {
-			o, err := open(d.name, f, prefix+d.name+"."+f, rr.columns)
-			if err != nil {
-				return m, err
+		add := func(format, key string) error {
+			o := &output{report: d.name, format: format, key: key, cols: rr.columns, open: open, wopt: wopt}
+			if format == FormatXLSX && slices.Contains(SplitXLSX, d.name) {
+				limit := opt.XLSXRowLimit
+				if limit <= 1 || limit > XLSXMaxRows {
+					limit = XLSXMaxRows
+				}
+				o.perFile = int64(limit - 1) // the header is a row
+				o.splitKey = func(seq int) string { return SplitKey(prefix, d.name, seq) }
+			}
+			if err := o.next(); err != nil {
+				return err
 			}
 			rr.outs = append(rr.outs, o)
+			return nil
+		}
+		for _, f := range rs.formats {
+			if err := add(f, prefix+d.name+"."+f); err != nil {
+				return nil, 0, err
+			}
 		}
 		if rs.tableCopy && slices.Contains(AthenaTables, d.name) && slices.Contains(rs.formats, FormatParquet) {
-			o, err := open(d.name, FormatParquet, TableKey(d.name, folder, rs.dateLabel), rr.columns)
-			if err != nil {
-				return m, err
+			if err := add(FormatParquet, TableKey(d.name, folder, rs.dateLabel)); err != nil {
+				return nil, 0, err
 			}
-			rr.outs = append(rr.outs, o)
 		}
 		rr.emit = func(row Row) error {
 			if len(row) != len(rr.columns) {
 				return fmt.Errorf("report %s: row of %d cells for %d columns", d.name, len(row), len(rr.columns))
 			}
-			rr.rows++
 			for _, o := range rr.outs {
-				if err := o.table.WriteRow(row); err != nil {
-					return fmt.Errorf("write %s: %w", o.entry.Key, err)
+				if err := o.write(row); err != nil {
+					return err
 				}
 			}
 			return nil
@@ -368,75 +561,86 @@ func exportFolder(ctx context.Context, store cardstore.Store, sink Sink, rs *res
 		running = append(running, rr)
 	}
 
-	var sessions int64
-	lopt := cardstore.ListOptions{Limit: opt.PageSize, WithChatLog: rs.lineLevel}
-	for {
-		page, err := store.ListByStart(ctx, folder, fw.from, fw.to, lopt)
-		if err != nil {
-			return m, fmt.Errorf("list cards: %w", err)
-		}
-		for _, c := range page.Cards {
+	lopt := cardstore.ListOptions{Limit: opt.PageSize, WithChatLog: lineLevel}
+	if lopt.Limit <= 0 {
+		lopt.Limit = DefaultPageSize
+	}
+	err = eachPage(ctx, store, folder, fw.from, fw.to, lopt, func(cards []*card.Card) error {
+		for _, c := range cards {
 			if !rs.statusFunc(c) {
 				continue
 			}
 			sessions++
 			for _, rr := range running {
 				if err := rr.r.card(c, rr.emit); err != nil {
-					return m, err
+					return err
 				}
 			}
 		}
-		if page.Next == "" {
-			break
-		}
-		lopt.Cursor = page.Next
+		return nil
+	})
+	if err != nil {
+		return nil, sessions, err
 	}
-	m = Manifest{Folder: folder, Date: rs.dateLabel, Files: []ManifestFile{}, Selection: ManifestSelection{
-		Folder: folder, From: rs.sel.From, To: rs.sel.To, TimeZone: fw.loc.String(), Status: rs.sel.Status,
-		WithTimes: rs.sel.WithTimes, Reports: rs.sel.Reports, Formats: rs.sel.Formats,
-	}}
 	for _, rr := range running {
 		if err := rr.r.finish(rr.emit); err != nil {
-			return m, err
+			return nil, sessions, err
 		}
 		for _, o := range rr.outs {
-			if err := o.table.Close(); err != nil {
-				return m, fmt.Errorf("finish %s: %w", o.entry.Key, err)
+			if err := o.finishFile(); err != nil {
+				return nil, sessions, err
 			}
-			if err := o.file.Commit(); err != nil {
-				return m, fmt.Errorf("commit %s: %w", o.entry.Key, err)
-			}
-			o.committed = true
-			o.entry.Rows, o.entry.Bytes = rr.rows, o.count.n
-			o.entry.SHA256 = hex.EncodeToString(o.count.h.Sum(nil))
-			m.Files = append(m.Files, o.entry)
+			files = append(files, o.done...)
 		}
 	}
-	// summary.html beside the reports (summarypage.go); removed again with
-	// the reports if the manifest fails.
+	// summary.html beside the reports, when daily-summary is among them
+	// (summarypage.go); removed with the rest if anything later fails.
 	pageFiles, err := writeSummaryPages(ctx, sink, rs, prefix, running)
 	if err != nil {
-		return m, err
+		return nil, sessions, err
 	}
+	mu.Lock()
 	for _, f := range pageFiles {
-		all = append(all, &output{entry: f, committed: true})
-		m.Files = append(m.Files, f)
+		all = append(all, &fileOut{entry: f, committed: true})
 	}
-	body, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return m, fmt.Errorf("manifest: %w", err)
+	mu.Unlock()
+	files = append(files, pageFiles...)
+	return files, sessions, nil
+}
+
+// eachPage lists the cards of folder started in [from, to) and hands each
+// page to fn, reading the next page while fn works on this one: the store's
+// round trip overlaps the writing, and at most two pages are held.
+func eachPage(ctx context.Context, store cardstore.Store, folder string, from, to time.Time, lopt cardstore.ListOptions, fn func([]*card.Card) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		page cardstore.Page
+		err  error
 	}
-	mf, err := sink.Create(ctx, manifestKey)
-	if err != nil {
-		return m, fmt.Errorf("create manifest: %w", err)
+	pages := make(chan result, 1)
+	go func() {
+		defer close(pages)
+		for {
+			page, err := store.ListByStart(ctx, folder, from, to, lopt)
+			select {
+			case pages <- result{page, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil || page.Next == "" {
+				return
+			}
+			lopt.Cursor = page.Next
+		}
+	}()
+	for r := range pages {
+		if r.err != nil {
+			return fmt.Errorf("list cards: %w", r.err)
+		}
+		if err := fn(r.page.Cards); err != nil {
+			return err
+		}
 	}
-	if _, err := mf.Write(append(body, '\n')); err != nil {
-		return m, errors.Join(fmt.Errorf("write manifest: %w", err), mf.Abort())
-	}
-	if err := mf.Commit(); err != nil {
-		return m, errors.Join(fmt.Errorf("commit manifest: %w", err), mf.Abort())
-	}
-	log.InfoContext(ctx, "export done", "folder", folder, "date", rs.dateLabel, "sessions", sessions,
-		"files", len(m.Files), "ms", time.Since(started).Milliseconds())
-	return m, nil
+	return ctx.Err()
 }

@@ -23,12 +23,32 @@ type Config struct {
 	ReportsBucket string
 	// Formats of the scheduled run (REPORT_FORMATS).
 	Formats []string
-	Options Options
+	// Mode is ModeSingle (this invocation writes everything) or ModeFanout
+	// (it plans tasks onto QueueURL for the worker) — EXPORT_MODE.
+	Mode     string
+	QueueURL string // EXPORT_QUEUE_URL, required in fan-out mode
+	Options  Options
 }
+
+// Export modes (EXPORT_MODE).
+const (
+	ModeSingle = "single"
+	ModeFanout = "fanout"
+)
 
 // ConfigFromEnv reads the export settings; an error names the bad variable.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	c := Config{ReportsBucket: strings.TrimSpace(getenv("REPORTS_BUCKET"))}
+	c := Config{ReportsBucket: strings.TrimSpace(getenv("REPORTS_BUCKET")), Mode: ModeSingle}
+	switch m := strings.TrimSpace(getenv("EXPORT_MODE")); m {
+	case "", ModeSingle:
+	case ModeFanout:
+		c.Mode = m
+		if c.QueueURL = strings.TrimSpace(getenv("EXPORT_QUEUE_URL")); c.QueueURL == "" {
+			return c, errors.New("EXPORT_QUEUE_URL: is required when EXPORT_MODE is fanout")
+		}
+	default:
+		return c, fmt.Errorf("EXPORT_MODE: %q is not single or fanout", m)
+	}
 	c.Options.Location = time.UTC
 	if tz := getenv("REPORT_TIMEZONE"); tz != "" {
 		loc, err := time.LoadLocation(tz)
@@ -211,12 +231,22 @@ type Handler struct {
 	// Margin is stopped short of the Lambda deadline so a failing export
 	// still has time to abort its uploads. Zero means 15 s.
 	Margin time.Duration
+	// Queue receives the tasks in fan-out mode (Config.Mode); NewRun names
+	// a run (nil means NewRunID).
+	Queue  TaskQueue
+	NewRun func(time.Time) string
 }
 
 // Result is what the function returns.
 type Result struct {
-	Scheduled bool           `json:"scheduled"`
-	Exports   []ExportResult `json:"exports"`
+	Scheduled bool `json:"scheduled"`
+	// Exports are the folders written, in single mode.
+	Exports []ExportResult `json:"exports"`
+	// In fan-out mode: the run, the tasks queued, and the folders whose
+	// manifests will appear (Files 0) once the workers are done.
+	Run     string         `json:"run,omitempty"`
+	Tasks   int            `json:"tasks,omitempty"`
+	Planned []ExportResult `json:"planned,omitempty"`
 }
 
 // ExportResult summarises one folder's export.
@@ -257,6 +287,9 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Result, erro
 		ctx, cancel = context.WithDeadline(ctx, dl.Add(-margin))
 		defer cancel()
 	}
+	if h.Config.Mode == ModeFanout {
+		return h.plan(ctx, sel, scheduled, opt, now())
+	}
 	log.InfoContext(ctx, "export start", "scheduled", scheduled, "folder", sel.Folder, "from", sel.From, "to", sel.To)
 	ms, err := Export(ctx, h.Store, h.Sink, sel, opt)
 	res := Result{Scheduled: scheduled, Exports: []ExportResult{}}
@@ -267,5 +300,40 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Result, erro
 		log.ErrorContext(ctx, "export failed", "error", err.Error(), "code", string(card.ErrorCode(err)), "folders_done", len(ms))
 		return res, err
 	}
+	return res, nil
+}
+
+// plan queues one task per folder and report group (fan-out mode).
+func (h *Handler) plan(ctx context.Context, sel Selection, scheduled bool, opt Options, now time.Time) (Result, error) {
+	log := opt.Logger
+	newRun := h.NewRun
+	if newRun == nil {
+		newRun = NewRunID
+	}
+	if h.Queue == nil {
+		return Result{}, errors.New("export: fan-out mode without a queue")
+	}
+	run := newRun(now)
+	tasks, err := Plan(ctx, h.Store, sel, opt, run)
+	if err != nil {
+		log.ErrorContext(ctx, "export plan failed", "run", run, "error", err.Error(), "code", string(card.ErrorCode(err)))
+		return Result{}, err
+	}
+	res := Result{Scheduled: scheduled, Exports: []ExportResult{}, Run: run, Tasks: len(tasks), Planned: []ExportResult{}}
+	for _, t := range tasks {
+		if n := len(res.Planned); n == 0 || res.Planned[n-1].Folder != t.Folder {
+			rs, err := resolve(t.selection(), opt.Location)
+			if err != nil {
+				return Result{}, err
+			}
+			res.Planned = append(res.Planned, ExportResult{Folder: t.Folder, Date: rs.dateLabel, Manifest: ManifestKey(t.Folder, rs.dateLabel)})
+		}
+	}
+	if err := h.Queue.Send(ctx, tasks); err != nil {
+		log.ErrorContext(ctx, "export plan not queued", "run", run, "tasks", len(tasks), "error", err.Error())
+		return res, err
+	}
+	log.InfoContext(ctx, "export planned", "run", run, "scheduled", scheduled, "from", sel.From, "to", sel.To,
+		"folders", len(res.Planned), "tasks", len(tasks))
 	return res, nil
 }

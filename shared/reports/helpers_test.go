@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,9 +32,12 @@ type sliceStore struct {
 	withLogCalls    int
 	pages           int
 	onPage          func(n int) // called before the n-th page (1-based) is returned
+	mu              sync.Mutex  // folders are listed in parallel
 }
 
 func (s *sliceStore) ListByStart(ctx context.Context, folder string, from, to time.Time, opt cardstore.ListOptions) (cardstore.Page, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.pages++
 	if s.onPage != nil {
 		s.onPage(s.pages)
@@ -303,6 +307,9 @@ func export(t *testing.T, cards []*card.Card, sel reports.Selection, opt reports
 }
 
 func key(folder, date, report, ext string) string {
+	if ext == "xlsx" && slices.Contains(reports.SplitXLSX, report) {
+		return reports.SplitKey(reports.KeyPrefix(folder, date), report, 1)
+	}
 	return fmt.Sprintf("reports/folder=%s/date=%s/%s.%s", folder, date, report, ext)
 }
 

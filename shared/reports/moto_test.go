@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -95,12 +96,12 @@ func TestS3SinkAndCatalogOnMoto(t *testing.T) {
 
 type failingS3 struct {
 	*s3.Client
-	failPart, parts int
+	failPart int
+	parts    atomic.Int32 // parts upload concurrently
 }
 
 func (f *failingS3) UploadPart(ctx context.Context, in *s3.UploadPartInput, opt ...func(*s3.Options)) (*s3.UploadPartOutput, error) {
-	f.parts++
-	if f.parts == f.failPart {
+	if int(f.parts.Add(1)) == f.failPart {
 		return nil, fmt.Errorf("injected failure")
 	}
 	return f.Client.UploadPart(ctx, in, opt...)

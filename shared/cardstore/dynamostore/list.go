@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -222,37 +223,43 @@ func (st *Store) page(ctx context.Context, op string, items []map[string]types.A
 	return p, nil
 }
 
+// batchGetParallel is how many BatchGetItem calls of one page run at once:
+// a page of 1,000 cards is ten calls, and run one after the other their
+// round trips dominate an export that reads chat logs.
+const batchGetParallel = 4
+
 // batchGet reads the whole items for the given keys, in the given order;
 // items gone meanwhile (expired) are left out.
 func (st *Store) batchGet(ctx context.Context, op string, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
 	got := make(map[string]map[string]types.AttributeValue, len(keys))
+	var mu sync.Mutex // guards got and firstErr
+	var firstErr error
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sem := make(chan struct{}, batchGetParallel)
+	var wg sync.WaitGroup
 	for chunk := range slices.Chunk(keys, 100) {
-		req := make([]map[string]types.AttributeValue, len(chunk))
-		for i, k := range chunk {
-			req[i] = map[string]types.AttributeValue{attrPK: k[attrPK], attrSK: k[attrSK]}
-		}
-		pending := map[string]types.KeysAndAttributes{st.table: {Keys: req, ConsistentRead: aws.Bool(true)}}
-		for attempt := 0; len(pending) > 0; attempt++ {
-			if attempt > 0 {
-				if attempt > 8 {
-					return nil, card.Errorf(card.EUNAVAILABLE, op, "the card store keeps deferring reads; try again later")
-				}
-				if err := sleep(ctx, time.Duration(1<<attempt)*10*time.Millisecond); err != nil {
-					return nil, classify(op, err)
-				}
-			}
-			out, err := st.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			items, err := st.batchGetChunk(ctx, op, chunk)
+			mu.Lock()
+			defer mu.Unlock()
 			if err != nil {
-				return nil, classify(op, fmt.Errorf("batch get cards: %w", err))
+				if firstErr == nil {
+					firstErr = err
+					cancel()
+				}
+				return
 			}
-			for _, it := range out.Responses[st.table] {
+			for _, it := range items {
 				got[describeKey(it)] = it
 			}
-			pending = out.UnprocessedKeys
-			if len(pending[st.table].Keys) == 0 {
-				pending = nil
-			}
-		}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
 	}
 	out := make([]map[string]types.AttributeValue, 0, len(keys))
 	for _, k := range keys {
@@ -261,6 +268,36 @@ func (st *Store) batchGet(ctx context.Context, op string, keys []map[string]type
 		}
 	}
 	return out, nil
+}
+
+// batchGetChunk reads up to 100 items, retrying the keys DynamoDB defers.
+func (st *Store) batchGetChunk(ctx context.Context, op string, chunk []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	var items []map[string]types.AttributeValue
+	req := make([]map[string]types.AttributeValue, len(chunk))
+	for i, k := range chunk {
+		req[i] = map[string]types.AttributeValue{attrPK: k[attrPK], attrSK: k[attrSK]}
+	}
+	pending := map[string]types.KeysAndAttributes{st.table: {Keys: req, ConsistentRead: aws.Bool(true)}}
+	for attempt := 0; len(pending) > 0; attempt++ {
+		if attempt > 0 {
+			if attempt > 8 {
+				return nil, card.Errorf(card.EUNAVAILABLE, op, "the card store keeps deferring reads; try again later")
+			}
+			if err := sleep(ctx, time.Duration(1<<attempt)*10*time.Millisecond); err != nil {
+				return nil, classify(op, err)
+			}
+		}
+		out, err := st.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
+		if err != nil {
+			return nil, classify(op, fmt.Errorf("batch get cards: %w", err))
+		}
+		items = append(items, out.Responses[st.table]...)
+		pending = out.UnprocessedKeys
+		if len(pending[st.table].Keys) == 0 {
+			pending = nil
+		}
+	}
+	return items, nil
 }
 
 // ListFolders implements cardstore.Store from the folder registry partition.

@@ -1,0 +1,30 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestSetupNamesTheBadVariable(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{}, "TABLE_NAME"},
+		{map[string]string{"TABLE_NAME": "cards"}, "REPORTS_BUCKET"},
+		{map[string]string{"TABLE_NAME": "cards", "REPORTS_BUCKET": "r", "XLSX_ROW_LIMIT": "1"}, "XLSX_ROW_LIMIT"},
+	} {
+		_, err := setup(context.Background(), func(k string) string { return tc.env[k] })
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want one naming %s", tc.env, err, tc.want)
+		}
+	}
+	t.Setenv("AWS_REGION", "us-east-1")
+	h, err := setup(context.Background(), func(k string) string {
+		return map[string]string{"TABLE_NAME": "cards", "REPORTS_BUCKET": "r"}[k]
+	})
+	if err != nil || h.Store == nil || h.Sink == nil || h.Coord == nil {
+		t.Fatalf("good config: %v", err)
+	}
+}
