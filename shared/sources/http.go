@@ -19,6 +19,9 @@ import (
 	"github.com/chatcards/chatcards/shared/transcript"
 )
 
+// DefaultRPS is the http source's request-rate ceiling when none is set.
+const DefaultRPS = 20
+
 // MaxBodyBytes caps a transcript response: a 5,000-message transcript is
 // about 1 MiB, so anything past this is a platform fault, not a chat.
 const MaxBodyBytes = 64 << 20
@@ -78,7 +81,7 @@ func NewHTTP(opt HTTPOptions) (*HTTP, error) {
 		return nil, fmt.Errorf("sources.NewHTTP: RPS %v must be a positive number", opt.RPS)
 	}
 	if opt.RPS == 0 {
-		opt.RPS = 20
+		opt.RPS = DefaultRPS
 	}
 	if opt.Timeout <= 0 {
 		opt.Timeout = 10 * time.Second
