@@ -17,6 +17,10 @@ var _ Discoverer = (*HTTP)(nil)
 // ErrDiscoverUnsupported means the platform has no sessions listing (404).
 var ErrDiscoverUnsupported = errors.New("sources: http: the platform offers no sessions listing")
 
+// ErrBadListingItem marks one listed item Discover could not read; the
+// walk went on past it (errors.Is on the joined error).
+var ErrBadListingItem = errors.New("sources: bad listing item")
+
 // discoverPage is one page of GET /v1/sessions (docs/platform-openapi.yaml).
 type discoverPage struct {
 	Sessions []discoverItem `json:"sessions"`
@@ -73,7 +77,7 @@ func (h *HTTP) Discover(ctx context.Context, folder string, since time.Time, fn 
 		for i, it := range p.Sessions {
 			d, err := it.discovered()
 			if err != nil {
-				bad = append(bad, fmt.Errorf("sources: http: discover page %d item %d: %w", page+1, i, err))
+				bad = append(bad, fmt.Errorf("%w: http: discover page %d item %d: %w", ErrBadListingItem, page+1, i, err))
 				continue
 			}
 			if err := fn(d); err != nil {
