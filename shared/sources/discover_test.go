@@ -35,7 +35,7 @@ func TestDiscoverKey(t *testing.T) {
 	}
 	for raw, want := range map[string]string{
 		`{"a": {"kind": "http", "url": "https://x.example", "token": "t", "discover": "yes"}}`: `SOURCES["a"].discover: must be true or false`,
-		`{"a": {"kind": "http", "url": "https://x.example", "token": "t", "Discover": true}}`: `SOURCES["a"].Discover: is not a setting`,
+		`{"a": {"kind": "http", "url": "https://x.example", "token": "t", "Discover": true}}`:  `SOURCES["a"].Discover: is not a setting`,
 	} {
 		if _, err := sources.ParseSources([]byte(raw)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", raw, err, want)

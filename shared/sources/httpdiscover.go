@@ -70,28 +70,43 @@ func (h *HTTP) Discover(ctx context.Context, folder string, since time.Time, fn 
 		case body == nil:
 			return fmt.Errorf("sources: http: discover page %d: larger than %d bytes", page+1, MaxBodyBytes)
 		}
-		var p discoverPage
-		if err := strictjson.Unmarshal(body, &p); err != nil {
-			return fmt.Errorf("sources: http: discover page %d: %w", page+1, err)
+		items, next, pageBad, err := parseDiscoverPage(body, page)
+		if err != nil {
+			return err
 		}
-		for i, it := range p.Sessions {
-			d, err := it.discovered()
-			if err != nil {
-				bad = append(bad, fmt.Errorf("%w: http: discover page %d item %d: %w", ErrBadListingItem, page+1, i, err))
-				continue
-			}
+		bad = append(bad, pageBad...)
+		for _, d := range items {
 			if err := fn(d); err != nil {
 				return err
 			}
 		}
-		if p.Next == "" {
+		if next == "" {
 			return errors.Join(bad...)
 		}
-		if p.Next == cursor {
+		if next == cursor {
 			return fmt.Errorf("sources: http: discover page %d: the cursor did not move", page+1)
 		}
-		cursor = p.Next
+		cursor = next
 	}
+}
+
+// parseDiscoverPage reads one listing page (page is 0-based, for errors):
+// the items that are good, the next cursor, the items that are not (each an
+// ErrBadListingItem), or an error when the page itself is unreadable.
+func parseDiscoverPage(body []byte, page int) (items []Discovered, next string, bad []error, err error) {
+	var p discoverPage
+	if err := strictjson.Unmarshal(body, &p); err != nil {
+		return nil, "", nil, fmt.Errorf("sources: http: discover page %d: %w", page+1, err)
+	}
+	for i, it := range p.Sessions {
+		d, err := it.discovered()
+		if err != nil {
+			bad = append(bad, fmt.Errorf("%w: http: discover page %d item %d: %w", ErrBadListingItem, page+1, i, err))
+			continue
+		}
+		items = append(items, d)
+	}
+	return items, p.Next, bad, nil
 }
 
 // discovered checks one listed item. A missing startedAt falls back to

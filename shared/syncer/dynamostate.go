@@ -16,14 +16,20 @@ import (
 type DynamoDB interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
-	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 }
 
 // DynamoState keeps State in the cards table (docs/sync.md, "State items"):
 //
 //	watermark   pk F#<folder>  sk W#sweep | W#discover   at (S, fixed-width UTC ms)
-//	run totals  pk RUN#<run>   sk RUN                    planned, messages, sessions, done, deadLettered, c_<count>..., finished, expiresAt
-//	run message pk RUN#<run>   sk M#<seq>                expiresAt
+//	run         pk RUN#<run>   sk RUN                    planned, messages, sessions, done (trigger), finished, expiresAt
+//	run shard   pk RUN#<run>   sk S#<seq mod 16>         seqs (NS), done, deadLettered, c_<count>..., expiresAt
+//
+// A message is counted by one conditional UpdateItem on its shard: ADD its
+// seq to the shard's number set and its counts, unless the set holds the
+// seq already (a second delivery adds nothing). Sixteen shards keep each set
+// small (a million cards at 20 a message: ~3,100 seqs, ~25 KB a shard) and
+// spread the writes.
 //
 // None carries startSk or activePk, so no card index or listing ever sees
 // them; sk W# and M# never clash with a card's C#.
@@ -125,11 +131,15 @@ func (d *DynamoState) PlanRun(ctx context.Context, run string, messages, session
 	return totalsOf(run, out.Attributes), nil
 }
 
+// runShards spreads a run's message counts over items.
+const runShards = 16
+
 func (d *DynamoState) DoneMessage(ctx context.Context, run string, seq int, c Summary, dead bool) (bool, error) {
 	ctx, cancel := d.ctx(ctx)
 	defer cancel()
-	expr := "SET expiresAt = :e ADD done :one"
-	vals := map[string]types.AttributeValue{":e": d.expires(), ":one": nv(1)}
+	expr := "SET expiresAt = :e ADD seqs :seqs, done :one"
+	vals := map[string]types.AttributeValue{":e": d.expires(), ":one": nv(1), ":seq": nv(int64(seq)),
+		":seqs": &types.AttributeValueMemberNS{Value: []string{strconv.Itoa(seq)}}}
 	if dead {
 		expr += ", deadLettered :one"
 	}
@@ -139,45 +149,44 @@ func (d *DynamoState) DoneMessage(ctx context.Context, run string, seq int, c Su
 			vals[":c_"+name] = nv(int64(n))
 		}
 	}
-	// The marker and the counts in one transaction: a second delivery of
-	// the message fails the marker's condition and adds nothing.
-	_, err := d.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Put: &types.Put{
-			TableName:           aws.String(d.table),
-			Item:                map[string]types.AttributeValue{"pk": sv("RUN#" + run), "sk": sv(fmt.Sprintf("M#%08d", seq)), "expiresAt": d.expires()},
-			ConditionExpression: aws.String("attribute_not_exists(pk)"),
-		}},
-		{Update: &types.Update{
-			TableName:                 aws.String(d.table),
-			Key:                       runKey(run, "RUN"),
-			UpdateExpression:          aws.String(expr),
-			ExpressionAttributeValues: vals,
-		}},
-	}})
-	var tc *types.TransactionCanceledException
-	if errors.As(err, &tc) {
-		for _, r := range tc.CancellationReasons {
-			if aws.ToString(r.Code) == "ConditionalCheckFailed" {
-				return false, nil
-			}
-		}
+	_, err := d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(d.table),
+		Key:                       runKey(run, fmt.Sprintf("S#%02d", seq%runShards)),
+		UpdateExpression:          aws.String(expr),
+		ConditionExpression:       aws.String("attribute_not_exists(seqs) OR NOT contains(seqs, :seq)"),
+		ExpressionAttributeValues: vals,
+	})
+	var cf *types.ConditionalCheckFailedException
+	if errors.As(err, &cf) {
+		return false, nil // counted by an earlier delivery
 	}
 	if err != nil {
 		return false, fmt.Errorf("sync state: count message %d of run %s: %w", seq, run, err)
+	}
+	// The run item's done is only the trigger for Finish; the counts are
+	// the shards'. A worker dying between the two writes leaves the trigger
+	// one short: the run's totals stay exact, only its "complete" line is
+	// not logged.
+	if _, err := d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(d.table),
+		Key:                       runKey(run, "RUN"),
+		UpdateExpression:          aws.String("SET expiresAt = :e ADD done :one"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":e": d.expires(), ":one": nv(1)},
+	}); err != nil {
+		return true, fmt.Errorf("sync state: count message %d of run %s: %w", seq, run, err)
 	}
 	return true, nil
 }
 
 func (d *DynamoState) Finish(ctx context.Context, run string) (RunTotals, bool, error) {
-	ctx, cancel := d.ctx(ctx)
+	cctx, cancel := d.ctx(ctx)
 	defer cancel()
-	out, err := d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	_, err := d.db.UpdateItem(cctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(d.table),
 		Key:                       runKey(run, "RUN"),
 		UpdateExpression:          aws.String("SET finished = :t"),
 		ConditionExpression:       aws.String("attribute_not_exists(finished) AND planned = :t AND done >= messages"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}},
-		ReturnValues:              types.ReturnValueAllNew,
 	})
 	var cf *types.ConditionalCheckFailedException
 	if errors.As(err, &cf) {
@@ -186,17 +195,49 @@ func (d *DynamoState) Finish(ctx context.Context, run string) (RunTotals, bool, 
 	if err != nil {
 		return RunTotals{}, false, fmt.Errorf("sync state: finish run %s: %w", run, err)
 	}
-	return totalsOf(run, out.Attributes), true, nil
+	t, err := d.Totals(ctx, run)
+	return t, err == nil, err
 }
 
+// Totals reads the run item and its shards (one Query, consistent).
 func (d *DynamoState) Totals(ctx context.Context, run string) (RunTotals, error) {
 	ctx, cancel := d.ctx(ctx)
 	defer cancel()
-	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(d.table), Key: runKey(run, "RUN"), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return RunTotals{}, fmt.Errorf("sync state: read run %s: %w", run, err)
+	t := RunTotals{Run: run}
+	sums := map[string]int{}
+	var start map[string]types.AttributeValue
+	for {
+		out, err := d.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 aws.String(d.table),
+			KeyConditionExpression:    aws.String("pk = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": sv("RUN#" + run)},
+			ConsistentRead:            aws.Bool(true),
+			ExclusiveStartKey:         start,
+		})
+		if err != nil {
+			return RunTotals{}, fmt.Errorf("sync state: read run %s: %w", run, err)
+		}
+		for _, it := range out.Items {
+			if sk, _ := it["sk"].(*types.AttributeValueMemberS); sk != nil && sk.Value == "RUN" {
+				r := totalsOf(run, it)
+				t.Planned, t.Messages, t.Sessions = r.Planned, r.Messages, r.Sessions
+				continue
+			}
+			for k, v := range it {
+				if n, ok := v.(*types.AttributeValueMemberN); ok && k != "expiresAt" {
+					x, _ := strconv.Atoi(n.Value)
+					sums[k] += x
+				}
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			break
+		}
+		start = out.LastEvaluatedKey
 	}
-	return totalsOf(run, out.Item), nil
+	t.Done, t.DeadLettered = sums["done"], sums["deadLettered"]
+	t.Counts = summaryFrom(func(n string) int { return sums["c_"+n] })
+	return t, nil
 }
 
 func totalsOf(run string, item map[string]types.AttributeValue) RunTotals {

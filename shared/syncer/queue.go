@@ -81,9 +81,11 @@ func NewRunID(now time.Time) string {
 	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
 }
 
-// Queue takes the planner's messages.
+// Queue takes the planner's messages. Send returns how many of items (from
+// the first) were surely sent, also with an error, so the run counts exactly
+// what the workers will see.
 type Queue interface {
-	Send(ctx context.Context, items []WorkItem) error
+	Send(ctx context.Context, items []WorkItem) (sent int, err error)
 }
 
 // SQSAPI is the part of the SQS client the sync uses (*sqs.Client).
@@ -105,7 +107,7 @@ type SQSQueue struct {
 // Send sends items in batches of ten. Entries SQS reports as failed are
 // sent again (up to Retries); an error means some items were not sent (the
 // run's cards they name stay active and are taken by the next run).
-func (q *SQSQueue) Send(ctx context.Context, items []WorkItem) error {
+func (q *SQSQueue) Send(ctx context.Context, items []WorkItem) (int, error) {
 	timeout := q.Timeout
 	if timeout <= 0 {
 		timeout = 10 * time.Second
@@ -120,7 +122,7 @@ func (q *SQSQueue) Send(ctx context.Context, items []WorkItem) error {
 		for i, it := range batch {
 			body, err := json.Marshal(it)
 			if err != nil {
-				return fmt.Errorf("sync queue: encode item: %w", err)
+				return start, fmt.Errorf("sync queue: encode item: %w", err)
 			}
 			id := strconv.Itoa(i)
 			pending[id] = types.SendMessageBatchRequestEntry{Id: aws.String(id), MessageBody: aws.String(string(body)),
@@ -131,7 +133,7 @@ func (q *SQSQueue) Send(ctx context.Context, items []WorkItem) error {
 		}
 		for attempt := 0; len(pending) > 0; attempt++ {
 			if attempt > retries {
-				return fmt.Errorf("sync queue: %d messages refused after %d attempts", len(pending), attempt)
+				return start, fmt.Errorf("sync queue: %d messages refused after %d attempts", len(pending), attempt)
 			}
 			entries := make([]types.SendMessageBatchRequestEntry, 0, len(pending))
 			for _, e := range pending {
@@ -141,19 +143,19 @@ func (q *SQSQueue) Send(ctx context.Context, items []WorkItem) error {
 			out, err := q.Client.SendMessageBatch(cctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(q.URL), Entries: entries})
 			cancel()
 			if err != nil {
-				return fmt.Errorf("sync queue: send: %w", err)
+				return start, fmt.Errorf("sync queue: send: %w", err)
 			}
 			for _, ok := range out.Successful {
 				delete(pending, aws.ToString(ok.Id))
 			}
 			for _, f := range out.Failed {
 				if f.SenderFault {
-					return fmt.Errorf("sync queue: message refused: %s %s", aws.ToString(f.Code), aws.ToString(f.Message))
+					return start, fmt.Errorf("sync queue: message refused: %s %s", aws.ToString(f.Code), aws.ToString(f.Message))
 				}
 			}
 		}
 	}
-	return nil
+	return len(items), nil
 }
 
 // MemQueue collects items in memory (tests, local runs).
@@ -161,7 +163,7 @@ type MemQueue struct {
 	Items []WorkItem
 }
 
-func (m *MemQueue) Send(_ context.Context, items []WorkItem) error {
+func (m *MemQueue) Send(_ context.Context, items []WorkItem) (int, error) {
 	m.Items = append(m.Items, items...)
-	return nil
+	return len(items), nil
 }

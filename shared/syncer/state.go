@@ -29,7 +29,8 @@ type State interface {
 	PlanRun(ctx context.Context, run string, messages, sessions int) (RunTotals, error)
 	// DoneMessage counts message seq of run once, however often it is
 	// delivered: counted is false when it was counted before (then the
-	// counts are not added again).
+	// counts are not added again). An error with counted true means the
+	// counts are in but the run's finish trigger is not.
 	DoneMessage(ctx context.Context, run string, seq int, counts Summary, deadLettered bool) (counted bool, err error)
 	// Finish marks run finished when it is planned and every message is
 	// done, exactly once: ok is true for the one caller that finished it.
