@@ -240,8 +240,13 @@ func (h *Handler) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 				counted, err := s.opt.State.DoneMessage(bctx, st.item.Run, st.item.Seq, st.sum, reason != "")
 				switch {
 				case err != nil && !counted:
-					// Not counted: the message comes back and is counted then.
-					reason, last = err.Error(), false
+					// Not counted: the message comes back and is counted
+					// then (unless this was its last receive).
+					if reason == "" {
+						reason = err.Error()
+					} else {
+						reason += "; and " + err.Error()
+					}
 				case err != nil:
 					// Counted, but the run's finish trigger missed it: the
 					// totals are exact, the "complete" line will not come.
