@@ -76,7 +76,7 @@ func TestEveryEventFile(t *testing.T) {
 	}
 	order := []string{"api-health", "api-create-chat-session", "api-attach-ticket", "api-get-chat-session",
 		"sync-scheduled", "sync-folders", "sync-scheduled-envelope", "sync-connect-object-created",
-		"export-on-demand", "export-scheduled", "exportworker-task", "api-list-reports"}
+		"syncworker-batch", "export-on-demand", "export-scheduled", "exportworker-task", "api-list-reports"}
 	if len(order) != len(files) {
 		t.Fatalf("%d event files but %d in the test's order: add the new file here", len(files), len(order))
 	}
@@ -113,6 +113,10 @@ func TestEveryEventFile(t *testing.T) {
 				}
 				if r.Summary == nil || r.Summary.Failed != 0 {
 					t.Fatalf("summary %+v", r.Summary)
+				}
+			case events.SQSEventResponse:
+				if len(r.BatchItemFailures) != 0 {
+					t.Fatalf("worker failed %v", r.BatchItemFailures)
 				}
 			case reports.Result:
 				b, _ := json.Marshal(r)

@@ -21,8 +21,8 @@ import (
 
 func init() {
 	register("invoke", command{
-		summary: "run a function's real handler on an event file and print the response (api, sync, export)",
-		args:    "api|sync|export EVENT.json",
+		summary: "run a function's real handler on an event file and print the response (api, sync, syncworker, export)",
+		args:    "api|sync|syncworker|export EVENT.json",
 		help: `Runs the function's real handler on EVENT.json (samples in events/) as Lambda
 would, and prints its response as JSON.
 
@@ -133,6 +133,16 @@ func invoke(ctx context.Context, function string, raw []byte, env config.Getenv,
 			return nil, fmt.Errorf("event is not a sync event: %w", err)
 		}
 		return h.Handle(ctx, ev)
+	case "syncworker":
+		h, err := app.SyncWorker(ctx, env, d)
+		if err != nil {
+			return nil, err
+		}
+		var ev events.SQSEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, fmt.Errorf("event is not an SQS event: %w", err)
+		}
+		return h.HandleSQS(ctx, ev)
 	case "export":
 		h, err := app.Export(ctx, env, d)
 		if err != nil {
@@ -150,5 +160,5 @@ func invoke(ctx context.Context, function string, raw []byte, env config.Getenv,
 		}
 		return h.Handle(ctx, ev)
 	}
-	return nil, usageError(fmt.Sprintf("unknown function %q: want api, sync, export or exportworker", function))
+	return nil, usageError(fmt.Sprintf("unknown function %q: want api, sync, syncworker, export or exportworker", function))
 }

@@ -38,6 +38,12 @@ type Deps struct {
 	// else SOURCE and its settings.
 	Source sources.Source
 	Logger *slog.Logger // else slog.Default()
+	// SyncState keeps the sync's watermarks and run totals: else the cards
+	// table (TABLE_NAME) when the store is built from the environment, or
+	// in memory next to an injected Store.
+	SyncState syncer.State
+	// SyncQueue takes the fan-out's work items: else SQS at SYNC_QUEUE_URL.
+	SyncQueue syncer.Queue
 	// Now is the clock of the API, the sync and the export (else time.Now), so a
 	// test on fixed-date events injects the date instead of meeting today.
 	Now func() time.Time
@@ -230,26 +236,61 @@ func summaryLinks(ctx context.Context, env config.Getenv, d Deps, aw *lazyAWS, o
 	return nil
 }
 
-// Sync builds the sync function's handler.
+// Sync builds the sync function's handler: with SYNC_MODE=fanout its
+// scheduled invocations plan and send work items to SYNC_QUEUE_URL; with
+// single (the default) they sync themselves. S3 object events are served in
+// both modes.
 func Sync(ctx context.Context, env config.Getenv, d Deps) (*syncer.Handler, error) {
-	var aw lazyAWS
+	h, syncCfg, aw, err := syncHandler(ctx, env, d, 1)
+	if err != nil {
+		return nil, err
+	}
+	if syncCfg.Mode == string(syncer.ModeFanout) {
+		h.Mode = syncer.ModeFanout
+		if h.Queue = d.SyncQueue; h.Queue == nil {
+			cfg, err := aw.get(ctx)
+			if err != nil {
+				return nil, err
+			}
+			h.Queue = &syncer.SQSQueue{Client: config.SQS(cfg), URL: syncCfg.QueueURL}
+		}
+	}
+	return h, nil
+}
+
+// SyncWorker builds the fan-out worker's handler (HandleSQS). Each worker
+// opens its sources with 1/SYNC_WORKERS of their request-rate ceiling, so
+// SYNC_WORKERS workers together never exceed it (docs/sync.md).
+func SyncWorker(ctx context.Context, env config.Getenv, d Deps) (*syncer.Handler, error) {
 	syncCfg, err := config.SyncFromEnv(env)
 	if err != nil {
 		return nil, err
 	}
-	store, err := d.store(ctx, env, &aw)
+	h, _, _, err := syncHandler(ctx, env, d, 1/float64(syncCfg.Workers))
+	return h, err
+}
+
+func syncHandler(ctx context.Context, env config.Getenv, d Deps, rateShare float64) (*syncer.Handler, config.Sync, *lazyAWS, error) {
+	aw := &lazyAWS{}
+	syncCfg, err := config.SyncFromEnv(env)
 	if err != nil {
-		return nil, err
+		return nil, syncCfg, nil, err
+	}
+	store, err := d.store(ctx, env, aw)
+	if err != nil {
+		return nil, syncCfg, nil, err
 	}
 	var router *sources.Router
 	switch src := d.Source.(type) {
 	case nil:
 		specs, err := sources.SpecsFromEnv(env)
 		if err != nil {
-			return nil, err
+			return nil, syncCfg, nil, err
 		}
-		if router, err = sources.Open(ctx, specs, openEnv(&aw)); err != nil {
-			return nil, fmt.Errorf("source: %w", err)
+		oenv := openEnv(aw)
+		oenv.RateShare = rateShare
+		if router, err = sources.Open(ctx, specs, oenv); err != nil {
+			return nil, syncCfg, nil, fmt.Errorf("source: %w", err)
 		}
 		// Which folder reads which kind, for whoever debugs a run (no
 		// URLs, buckets or tokens).
@@ -257,7 +298,7 @@ func Sync(ctx context.Context, env config.Getenv, d Deps) (*syncer.Handler, erro
 		for _, s := range specs {
 			kinds[s.Folder] = s.Kind
 		}
-		d.logger().Info("sync sources", "kinds", kinds)
+		d.logger().Info("sync sources", "kinds", kinds, "rateShare", rateShare)
 	case *sources.Router:
 		router = src
 	default:
@@ -267,16 +308,37 @@ func Sync(ctx context.Context, env config.Getenv, d Deps) (*syncer.Handler, erro
 	// function at start-up, naming the folder and key.
 	fc, err := folders.FromEnv(env)
 	if err != nil {
-		return nil, err
+		return nil, syncCfg, nil, err
+	}
+	state := d.SyncState
+	if state == nil {
+		if d.Store != nil {
+			state = syncer.NewMemState()
+		} else {
+			cfg, err := aw.get(ctx)
+			if err != nil {
+				return nil, syncCfg, nil, err
+			}
+			storeCfg, err := config.StoreFromEnv(env)
+			if err != nil {
+				return nil, syncCfg, nil, err
+			}
+			ds := syncer.NewDynamoState(config.DynamoDB(cfg), storeCfg.Table)
+			if d.Now != nil {
+				ds.Now = d.Now
+			}
+			state = ds
+		}
 	}
 	h := &syncer.Handler{Syncer: syncer.New(store, router, syncer.Options{
 		Settings: syncCfg.Stats, Folders: fc, Concurrency: syncCfg.Concurrency, NoPartial: !syncCfg.Partial,
 		StaleAfter: syncCfg.StaleAfter, Logger: d.logger(), Now: d.Now,
-	})}
+		State: state, SweepOverlap: syncCfg.SweepOverlap, ItemSize: syncCfg.ItemSize,
+	}), MaxReceive: syncCfg.MaxReceive, Mode: syncer.ModeSingle}
 	if router.HasObjects() {
 		h.Objects = router
 	}
-	return h, nil
+	return h, syncCfg, aw, nil
 }
 
 // openEnv gives the sources the AWS clients they ask for, loading the AWS

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/chatcards/chatcards/shared/cardstore"
 	"github.com/chatcards/chatcards/shared/cardstore/dynamostore"
@@ -37,6 +38,12 @@ func S3(cfg aws.Config) *s3.Client {
 		strings.EqualFold(os.Getenv("AWS_S3_USE_PATH_STYLE"), "true")
 	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = pathStyle })
 }
+
+// SQS returns an SQS client (AWS_ENDPOINT_URL_SQS points it at an emulator).
+func SQS(cfg aws.Config) *sqs.Client { return sqs.NewFromConfig(cfg) }
+
+// DynamoDB returns a DynamoDB client.
+func DynamoDB(cfg aws.Config) *dynamodb.Client { return dynamodb.NewFromConfig(cfg) }
 
 // OpenStore returns the DynamoDB card store of s.
 func OpenStore(cfg aws.Config, s Store) (cardstore.Store, error) {

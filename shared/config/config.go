@@ -109,6 +109,23 @@ type Sync struct {
 	Concurrency int           // SYNC_CONCURRENCY, default 16
 	Partial     bool          // SYNC_PARTIAL, default true
 	StaleAfter  time.Duration // STALE_AFTER, default 7 days
+	// Mode is SYNC_MODE: "single" (default: one invocation syncs what it can
+	// before its deadline) or "fanout" (the scheduled invocation plans and
+	// SYNC_QUEUE_URL's workers sync; docs/sync.md).
+	Mode string
+	// QueueURL is SYNC_QUEUE_URL, the work queue; required with fanout.
+	QueueURL string
+	// ItemSize is SYNC_ITEM_SIZE, cards per work item (default 20, 1-100).
+	ItemSize int
+	// Workers is SYNC_WORKERS, the workers' maximum concurrency (the event
+	// source mapping's MaximumConcurrency, default 10, 2-1000): each worker
+	// takes 1/Workers of every source's request-rate ceiling.
+	Workers int
+	// MaxReceive is SYNC_MAX_RECEIVE, the queue's maxReceiveCount (default 5).
+	MaxReceive int
+	// SweepOverlap is SYNC_SWEEP_OVERLAP (default 15m): how far before their
+	// watermark sweeps and discovery start again.
+	SweepOverlap time.Duration
 }
 
 // SyncFromEnv reads the sync settings.
@@ -129,6 +146,29 @@ func SyncFromEnv(g Getenv) (Sync, error) {
 	}
 	if s.StaleAfter == 0 {
 		return s, fmt.Errorf("STALE_AFTER must be positive")
+	}
+	switch s.Mode = g.get("SYNC_MODE"); s.Mode {
+	case "":
+		s.Mode = "single"
+	case "single", "fanout":
+	default:
+		return s, fmt.Errorf("SYNC_MODE=%q: want single or fanout", s.Mode)
+	}
+	s.QueueURL = g.get("SYNC_QUEUE_URL")
+	if s.Mode == "fanout" && s.QueueURL == "" {
+		return s, fmt.Errorf("SYNC_QUEUE_URL is required with SYNC_MODE=fanout")
+	}
+	if s.ItemSize, err = g.Int("SYNC_ITEM_SIZE", 20, 1, 100); err != nil {
+		return s, err
+	}
+	if s.Workers, err = g.Int("SYNC_WORKERS", 10, 2, 1000); err != nil {
+		return s, err
+	}
+	if s.MaxReceive, err = g.Int("SYNC_MAX_RECEIVE", 5, 1, 1000); err != nil {
+		return s, err
+	}
+	if s.SweepOverlap, err = g.Duration("SYNC_SWEEP_OVERLAP", 15*time.Minute); err != nil {
+		return s, err
 	}
 	return s, nil
 }

@@ -67,3 +67,23 @@ func TestAPISettings(t *testing.T) {
 		}
 	}
 }
+
+func TestSyncFanoutSettings(t *testing.T) {
+	s, err := config.SyncFromEnv(env(nil))
+	if err != nil || s.Mode != "single" || s.ItemSize != 20 || s.Workers != 10 || s.MaxReceive != 5 || s.SweepOverlap != 15*time.Minute {
+		t.Fatalf("defaults %+v %v", s, err)
+	}
+	s, err = config.SyncFromEnv(env(map[string]string{"SYNC_MODE": "fanout", "SYNC_QUEUE_URL": "https://sqs.example/q", "SYNC_ITEM_SIZE": "50",
+		"SYNC_WORKERS": "4", "SYNC_MAX_RECEIVE": "3", "SYNC_SWEEP_OVERLAP": "1h"}))
+	if err != nil || s.Mode != "fanout" || s.ItemSize != 50 || s.Workers != 4 || s.MaxReceive != 3 || s.SweepOverlap != time.Hour {
+		t.Fatalf("values %+v %v", s, err)
+	}
+	for k, v := range map[string]string{"SYNC_MODE": "parallel", "SYNC_ITEM_SIZE": "101", "SYNC_WORKERS": "1", "SYNC_MAX_RECEIVE": "0", "SYNC_SWEEP_OVERLAP": "-1m"} {
+		if _, err := config.SyncFromEnv(env(map[string]string{k: v})); err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%s: %v", k, v, err)
+		}
+	}
+	if _, err := config.SyncFromEnv(env(map[string]string{"SYNC_MODE": "fanout"})); err == nil || !strings.Contains(err.Error(), "SYNC_QUEUE_URL") {
+		t.Errorf("fanout without a queue: %v", err)
+	}
+}

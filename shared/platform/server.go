@@ -105,11 +105,12 @@ func NewServer(opt ServerOptions) (*Server, error) {
 	s.mux.HandleFunc("GET /v1/health", s.health)
 	s.mux.HandleFunc("GET /v1/sessions/{sessionId}/transcript", s.auth(s.transcript))
 	s.mux.HandleFunc("GET /v1/transcripts", s.auth(s.sweep))
+	s.mux.HandleFunc("GET /v1/sessions", s.auth(s.sessionList))
 	return s, nil
 }
 
 // Paths are the routes the server answers, for the OpenAPI consistency test.
-var Paths = []string{"/v1/health", "/v1/sessions/{sessionId}/transcript", "/v1/transcripts"}
+var Paths = []string{"/v1/health", "/v1/sessions/{sessionId}/transcript", "/v1/transcripts", "/v1/sessions"}
 
 // SetFaults replaces the faults from now on.
 func (s *Server) SetFaults(f Faults) {
@@ -381,14 +382,18 @@ func decodeCursor(c string) (int64, string, bool) {
 	return n, id, err == nil
 }
 
-func (s *Server) sweep(w http.ResponseWriter, r *http.Request) {
+// page selects one page of the sessions updated since ?updatedSince= (of
+// ?folder= when given), in (updated, id) order after ?cursor=, for the sweep
+// and the listing alike. ok is false when it has answered already (a bad
+// parameter or a fault).
+func (s *Server) page(w http.ResponseWriter, r *http.Request) (items []*stored, next string, ok bool) {
 	q := r.URL.Query()
 	var since int64
 	if v := q.Get("updatedSince"); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, "updatedSince must be an RFC 3339 time")
-			return
+			return nil, "", false
 		}
 		since = t.UnixMilli()
 	}
@@ -397,7 +402,7 @@ func (s *Server) sweep(w http.ResponseWriter, r *http.Request) {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
 			writeError(w, http.StatusBadRequest, "limit must be a positive integer")
-			return
+			return nil, "", false
 		}
 		limit = min(limit, n)
 	}
@@ -406,16 +411,16 @@ func (s *Server) sweep(w http.ResponseWriter, r *http.Request) {
 		var ok bool
 		if afterMs, afterID, ok = decodeCursor(c); !ok {
 			writeError(w, http.StatusBadRequest, "cursor is not one this server gave")
-			return
+			return nil, "", false
 		}
 	}
 	f := s.drawFault()
 	if s.applyFault(w, r, f) {
-		return
+		return nil, "", false
 	}
 	folder := q.Get("folder")
 	s.mu.Lock()
-	items := make([]*stored, 0, len(s.sessions))
+	items = make([]*stored, 0, len(s.sessions))
 	for _, st := range s.sessions {
 		if folder != "" && st.tenant != folder {
 			continue
@@ -434,11 +439,18 @@ func (s *Server) sweep(w http.ResponseWriter, r *http.Request) {
 		}
 		return strings.Compare(a.id, b.id)
 	})
-	next := ""
 	if len(items) > limit {
 		items = items[:limit]
 		last := items[len(items)-1]
 		next = encodeCursor(last.updated, last.id)
+	}
+	return items, next, true
+}
+
+func (s *Server) sweep(w http.ResponseWriter, r *http.Request) {
+	items, next, ok := s.page(w, r)
+	if !ok {
+		return
 	}
 	var buf bytes.Buffer
 	buf.WriteString(`{"transcripts":[`)
@@ -463,6 +475,37 @@ func (s *Server) sweep(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(buf.Bytes())
 	s.log.Info("platform request", "path", "sweep", "items", len(items), "more", next != "")
+}
+
+// listed is one item of GET /v1/sessions.
+type listed struct {
+	SessionID string `json:"sessionId"`
+	StartedAt string `json:"startedAt,omitempty"`
+	UpdatedAt string `json:"updatedAt"`
+}
+
+// sessionList is the discovery listing: the sessions updated since a time,
+// without their transcripts, in the sweep's order and paging. startedAt is
+// the first event's time; it is absent for a raw session whose bytes do not
+// say one.
+func (s *Server) sessionList(w http.ResponseWriter, r *http.Request) {
+	items, next, ok := s.page(w, r)
+	if !ok {
+		return
+	}
+	out := struct {
+		Sessions []listed `json:"sessions"`
+		Next     string   `json:"next"`
+	}{Sessions: make([]listed, 0, len(items)), Next: next}
+	for _, st := range items {
+		l := listed{SessionID: st.id, UpdatedAt: transcript.FormatMillis(st.updated)}
+		if st.t != nil && len(st.t.Events) > 0 {
+			l.StartedAt = transcript.FormatMillis(st.t.Events[0].At)
+		}
+		out.Sessions = append(out.Sessions, l)
+	}
+	writeJSON(w, http.StatusOK, out)
+	s.log.Info("platform request", "path", "sessions", "items", len(items), "more", next != "")
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -13,6 +13,9 @@ import (
 	"github.com/chatcards/chatcards/shared/transcript"
 )
 
+// DefaultRPS is the http source's request-rate ceiling when none is set.
+const DefaultRPS = 20
+
 // MaxBodyBytes caps a transcript response: a 5,000-message transcript is
 // about 1 MiB, so anything past this is a platform fault, not a chat.
 const MaxBodyBytes = 64 << 20

@@ -45,6 +45,19 @@ type OpenEnv struct {
 	// HTTPClient, when set, is the client kinds that speak HTTP use (tests,
 	// a custom transport); nil means each source's own default.
 	HTTPClient *http.Client
+	// RateShare, when in (0, 1), is the part of each source's request-rate
+	// ceiling this process may use: the sync's fan-out workers each get
+	// 1/SYNC_WORKERS of it, so the ceiling holds for the whole fleet. Every
+	// kind with a rate ceiling multiplies it by RateShare; 0 or 1: all of it.
+	RateShare float64
+}
+
+// share applies env.RateShare to a ceiling.
+func (env OpenEnv) share(rps float64) float64 {
+	if env.RateShare > 0 && env.RateShare < 1 {
+		return rps * env.RateShare
+	}
+	return rps
 }
 
 var (
@@ -103,6 +116,10 @@ type Spec struct {
 	Folder   string
 	Kind     string
 	Settings Settings
+	// Discover is the entry's common "discover" key (default false): the
+	// sync creates cards for the conversations the platform lists (see
+	// Discoverer). Open refuses it when the kind's source cannot list.
+	Discover bool
 }
 
 // maxSources bounds SOURCES so a runaway setting cannot open thousands of
@@ -164,6 +181,16 @@ func parseEntry(raw jsontext.Value) (Spec, error) {
 		return Spec{}, fmt.Errorf("kind: %q is not a known source kind (one of %s)", kind, strings.Join(Kinds(), ", "))
 	}
 	delete(head, "kind")
+	// "discover" is common to every kind, so it is read here, not by the
+	// kind's settings; whether the kind can discover is known once its
+	// source is open (Open refuses it there).
+	discover := false
+	if d, ok := head["discover"]; ok {
+		if err := strictjson.Unmarshal(d, &discover); err != nil {
+			return Spec{}, errors.New("discover: must be true or false")
+		}
+		delete(head, "discover")
+	}
 	rest, err := json.Marshal(head)
 	if err != nil {
 		return Spec{}, fmt.Errorf("kind: %w", err)
@@ -176,7 +203,7 @@ func parseEntry(raw jsontext.Value) (Spec, error) {
 	if err := s.Check(); err != nil {
 		return Spec{}, err
 	}
-	return Spec{Kind: kind, Settings: s}, nil
+	return Spec{Kind: kind, Settings: s, Discover: discover}, nil
 }
 
 // settingsError turns a decoding error into "<key>: <problem>" (the JSON
@@ -279,14 +306,26 @@ func (c Config) Spec() Spec {
 // Open opens every spec's source and binds them into a Router.
 func Open(ctx context.Context, specs []Spec, env OpenEnv) (*Router, error) {
 	bound := make(map[string]Source, len(specs))
+	discover := map[string]bool{}
 	for _, s := range specs {
 		src, err := s.Settings.Open(ctx, env)
 		if err != nil {
 			return nil, fmt.Errorf("SOURCES[%q] (%s): %w", s.Folder, s.Kind, err)
 		}
+		if s.Discover {
+			if _, ok := src.(Discoverer); !ok {
+				return nil, fmt.Errorf("SOURCES[%q].discover: kind %q cannot list the platform's conversations; remove \"discover\"", s.Folder, s.Kind)
+			}
+			discover[s.Folder] = true
+		}
 		bound[s.Folder] = src
 	}
-	return NewRouter(bound)
+	r, err := NewRouter(bound)
+	if err != nil {
+		return nil, err
+	}
+	r.discover = discover
+	return r, nil
 }
 
 // Seconds is a duration read from JSON as a Go duration string ("10s",
@@ -368,9 +407,11 @@ func (h *HTTPSettings) Open(ctx context.Context, env OpenEnv) (Source, error) {
 		}
 		opt.Token = tok
 	}
+	opt.RPS = DefaultRPS
 	if h.RPS != nil {
 		opt.RPS = *h.RPS
 	}
+	opt.RPS = env.share(opt.RPS)
 	if h.Timeout != nil {
 		opt.Timeout = time.Duration(*h.Timeout)
 	}

@@ -249,3 +249,16 @@ func TestHTTPSweepFolder(t *testing.T) {
 		t.Fatalf("err = %v, want b1 refused", err)
 	}
 }
+
+// Every platform kind takes its worker's share of the rate ceiling in
+// fan-out, so the fleet stays under the platform's limit.
+func TestPlatformKindsTakeTheirRateShare(t *testing.T) {
+	rps := 8.0
+	a := sources.ExportRateSettings(&rps)
+	if got := sources.ExportClientRPS(a, "zendesk", 2, sources.OpenEnv{RateShare: 0.25}); got != 2 {
+		t.Errorf("rps 8 with a quarter share = %v, want 2", got)
+	}
+	if got := sources.ExportClientRPS(a, "zendesk", 2, sources.OpenEnv{}); got != 8 {
+		t.Errorf("rps 8 without a share = %v, want 8", got)
+	}
+}

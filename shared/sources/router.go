@@ -32,6 +32,9 @@ type Router struct {
 	byFolder map[string]Source
 	def      Source // "*", or nil: folders without an entry have no source
 	located  []located
+	// discover holds the entries with "discover": true (folder or "*"); set
+	// by Open, never changed after.
+	discover map[string]bool
 }
 
 type located struct {
@@ -98,6 +101,35 @@ func (r *Router) For(folder string) (Source, bool) {
 		return s, true
 	}
 	return r.def, r.def != nil
+}
+
+// Folders lists the folders bound by name (not "*"), sorted: discovery must
+// reach a folder that has no card yet, which no card listing names.
+func (r *Router) Folders() []string {
+	out := make([]string, 0, len(r.byFolder))
+	for f := range r.byFolder {
+		out = append(out, f)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Discovering returns folder's source as a Discoverer when its entry (its
+// own, else "*") has "discover": true.
+func (r *Router) Discovering(folder string) (Discoverer, bool) {
+	key := folder
+	if _, own := r.byFolder[folder]; !own {
+		key = DefaultFolder
+	}
+	if !r.discover[key] {
+		return nil, false
+	}
+	src, ok := r.For(folder)
+	if !ok {
+		return nil, false
+	}
+	d, ok := src.(Discoverer)
+	return d, ok
 }
 
 // Fetch fetches from the source bound to r.Folder.

@@ -48,6 +48,9 @@ func (a RateSettings) clientOptions(kind string, defaultRPS float64, env OpenEnv
 	if a.Timeout != nil {
 		o.Timeout = time.Duration(*a.Timeout)
 	}
+	// In fan-out each worker gets its share, so the fleet stays under the
+	// platform's ceiling (docs/sync.md).
+	o.RPS = env.share(o.RPS)
 	return o
 }
 

@@ -26,11 +26,21 @@ func benchN() int {
 // loopback into store, then writes the same final cards again with the same
 // concurrency: the storage floor. It reports both rates and their ratio.
 func benchSync(b *testing.B, newStore func(b *testing.B) cardstore.Store) {
+	benchSyncOf(b, newStore, true)
+}
+
+// benchSyncOf is benchSync with the platform's sweep (the http source is a
+// sources.Sweeper: one request a page of 100 transcripts) or card by card.
+func benchSyncOf(b *testing.B, newStore func(b *testing.B) cardstore.Store, sweep bool) {
 	n := benchN()
 	for range b.N {
 		b.StopTimer()
 		store := newStore(b)
 		w := newWorldB(b, store, n)
+		if !sweep {
+			w.src = fetchOnly{w.src}
+		}
+		reqs := w.plat.Requests()
 		sy := w.syncer()
 		b.StartTimer()
 		began := time.Now()
@@ -73,6 +83,7 @@ func benchSync(b *testing.B, newStore func(b *testing.B) cardstore.Store) {
 		floor := time.Since(began)
 		b.StartTimer()
 		b.ReportMetric(float64(n)/syncTime.Seconds(), "sessions/s")
+		b.ReportMetric(float64(w.plat.Requests()-reqs)/float64(n), "platform-requests/session")
 		b.ReportMetric(float64(len(cards))/floor.Seconds(), "bare-writes/s")
 		b.ReportMetric(syncTime.Seconds()/floor.Seconds()*float64(len(cards))/float64(n), "ratio")
 	}
@@ -85,4 +96,15 @@ func BenchmarkSyncEmbedded(b *testing.B) {
 func BenchmarkSyncMoto(b *testing.B) {
 	endpoint := testenv.Moto(b)
 	benchSync(b, func(b *testing.B) cardstore.Store { return testenv.DynamoStore(b, endpoint) })
+}
+
+// BenchmarkSyncEmbeddedFetch is BenchmarkSyncEmbedded card by card.
+func BenchmarkSyncEmbeddedFetch(b *testing.B) {
+	benchSyncOf(b, func(b *testing.B) cardstore.Store { return memstore.New() }, false)
+}
+
+// BenchmarkSyncMotoFetch is BenchmarkSyncMoto card by card.
+func BenchmarkSyncMotoFetch(b *testing.B) {
+	endpoint := testenv.Moto(b)
+	benchSyncOf(b, func(b *testing.B) cardstore.Store { return testenv.DynamoStore(b, endpoint) }, false)
 }

@@ -190,10 +190,11 @@ func parseEnvelope(top map[string]jsontext.Value) (Event, error) {
 // Response is what the function returns: the run's counts, or the one
 // session's outcome for an S3 event.
 type Response struct {
-	Summary   *Summary `json:"summary,omitempty"`
-	Folder    string   `json:"folder,omitempty"`
-	SessionID string   `json:"sessionId,omitempty"`
-	Outcome   Outcome  `json:"outcome,omitempty"`
+	Summary   *Summary    `json:"summary,omitempty"`
+	Plan      *PlanResult `json:"plan,omitempty"`
+	Folder    string      `json:"folder,omitempty"`
+	SessionID string      `json:"sessionId,omitempty"`
+	Outcome   Outcome     `json:"outcome,omitempty"`
 }
 
 // Handler adapts a Syncer to the function's events. Metrics receives the
@@ -203,6 +204,13 @@ type Handler struct {
 	Syncer  *Syncer
 	Objects ObjectRouter
 	Metrics io.Writer
+	// Mode is SYNC_MODE: with ModeFanout a scheduled invocation plans (sends
+	// work items to Queue) instead of syncing itself.
+	Mode  Mode
+	Queue Queue
+	// MaxReceive is the work queue's maxReceiveCount (SYNC_MAX_RECEIVE): a
+	// worker that fails a message on this receive logs it as dead-lettered.
+	MaxReceive int
 }
 
 // HandleRaw is the Lambda entry point: it reads raw with ParseEvent, so an
@@ -227,6 +235,19 @@ func (h *Handler) Handle(ctx context.Context, ev Event) (Response, error) {
 		if !card.ValidFolder(f) {
 			return Response{}, fmt.Errorf("sync event: folders[%d]: %s is not a folder code (1-64 of A-Z a-z 0-9 _ -)", i, quoteKey(f))
 		}
+	}
+	if h.Mode == ModeFanout {
+		if h.Queue == nil {
+			return Response{}, errors.New("sync: SYNC_MODE=fanout needs a work queue (SYNC_QUEUE_URL)")
+		}
+		plan, err := h.Syncer.Plan(ctx, ev.Folders, h.Queue)
+		if plan.Finished != nil {
+			h.logFinished(*plan.Finished)
+		}
+		if h.Metrics != nil {
+			_ = plan.Prepass.writeEMF(h.Metrics, h.Syncer.opt.Now(), "sync", "sync run planned", map[string]int{"Messages": plan.Messages, "Sessions": plan.Sessions})
+		}
+		return Response{Plan: &plan}, err
 	}
 	sum, err := h.Syncer.Run(ctx, ev.Folders)
 	if h.Metrics != nil {

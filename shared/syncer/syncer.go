@@ -46,6 +46,15 @@ type Options struct {
 	Retries int
 	Now     func() time.Time
 	Logger  *slog.Logger
+	// State keeps the sweep and discovery watermarks and the fan-out's run
+	// totals (default: a MemState of this process).
+	State State
+	// SweepOverlap is how far before its watermark a sweep or a discovery
+	// starts again, so a transcript the platform stamped a little before the
+	// last walk ended (clock skew, slow writes) is not missed. Default 15 min.
+	SweepOverlap time.Duration
+	// ItemSize is how many cards one fan-out work item names (default 20).
+	ItemSize int
 	// OnDone, when set, hears the outcome of each session Run finishes,
 	// from the worker goroutines: the CLI's progress lines count with it.
 	OnDone func(Outcome)
@@ -77,6 +86,15 @@ func New(store cardstore.Store, src sources.Source, opt Options) *Syncer {
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
+	}
+	if opt.State == nil {
+		opt.State = NewMemState()
+	}
+	if opt.SweepOverlap <= 0 {
+		opt.SweepOverlap = 15 * time.Minute
+	}
+	if opt.ItemSize <= 0 || opt.ItemSize > MaxItemSessions {
+		opt.ItemSize = 20
 	}
 	if opt.Settings == (stats.Settings{}) {
 		opt.Settings = stats.DefaultSettings()
@@ -120,6 +138,12 @@ type Summary struct {
 	// again (see Options.StaleRecheck); one whose transcript has come is
 	// also counted in Updated or Closed, one still missing nowhere else.
 	Rechecked int `json:"rechecked"`
+	// Swept counts the cards answered by their folder's sweep (one paged
+	// "updated since" walk) instead of a request each; their outcomes are
+	// counted above too.
+	Swept int `json:"swept"`
+	// Discovered counts the cards created by discovery (see sources.Discoverer).
+	Discovered int `json:"discovered"`
 	// Stopped is true when the run ended early at the deadline; the next run
 	// carries on with the cards still active.
 	Stopped  bool          `json:"stopped"`
@@ -165,14 +189,23 @@ func (s *Summary) add(o Outcome, bad, recheck bool) {
 }
 
 // Run syncs every active card of the given folders (all folders when none
-// are given). One failing session never stops the run. It returns an error
+// are given). Discovery and the sweep come first where the folder's source
+// offers them (see prepare); the cards they did not answer are then fetched
+// one by one. One failing session never stops the run. It returns an error
 // only when the cards cannot be listed at all.
 func (s *Syncer) Run(ctx context.Context, folders []string) (Summary, error) {
 	began := s.opt.Now()
-	stopAt, hasDeadline := s.stopTime(ctx)
 	var (
-		sum  Summary
-		mu   sync.Mutex
+		sum Summary
+		mu  sync.Mutex
+	)
+	past := s.pastStop(ctx, &sum, &mu)
+	folders, answered, err := s.prepare(ctx, folders, began, past, &sum, &mu)
+	if err != nil {
+		sum.Duration = s.opt.Now().Sub(began)
+		return sum, err
+	}
+	var (
 		wg   sync.WaitGroup
 		jobs = make(chan job)
 	)
@@ -198,10 +231,7 @@ func (s *Syncer) Run(ctx context.Context, folders []string) (Summary, error) {
 
 	// send hands one card to the workers; false when the run must stop.
 	send := func(j job) bool {
-		if hasDeadline && !s.opt.Now().Before(stopAt) {
-			mu.Lock()
-			sum.Stopped = true
-			mu.Unlock()
+		if past() {
 			return false
 		}
 		select {
@@ -214,11 +244,26 @@ func (s *Syncer) Run(ctx context.Context, folders []string) (Summary, error) {
 			return false
 		}
 	}
-	listErr := s.feed(ctx, folders, began, send)
+	listErr := s.feed(ctx, folders, began, answered, send)
 	close(jobs)
 	wg.Wait()
 	sum.Duration = s.opt.Now().Sub(began)
 	return sum, listErr
+}
+
+// pastStop returns a check of the run's stop time (see Options.Margin)
+// that marks the summary Stopped once it has come.
+func (s *Syncer) pastStop(ctx context.Context, sum *Summary, mu *sync.Mutex) func() bool {
+	stopAt, hasDeadline := s.stopTime(ctx)
+	return func() bool {
+		if ctx.Err() == nil && (!hasDeadline || s.opt.Now().Before(stopAt)) {
+			return false
+		}
+		mu.Lock()
+		sum.Stopped = true
+		mu.Unlock()
+		return true
+	}
 }
 
 // job is one card for the workers; recheck marks a stale-closed card looked
@@ -229,10 +274,10 @@ type job struct {
 }
 
 // feed lists the active cards of folders (every folder when none), then the
-// stale-closed cards still within the recheck window, and sends each. A
-// card this run itself closed as stale (synced since began) is not sent
-// again.
-func (s *Syncer) feed(ctx context.Context, folders []string, began time.Time, send func(job) bool) error {
+// stale-closed cards still within the recheck window, and sends each, but
+// for those the sweep answered (skip, per folder). A card this run itself
+// closed as stale (synced since began) is not sent again.
+func (s *Syncer) feed(ctx context.Context, folders []string, began time.Time, skip map[string]map[string]bool, send func(job) bool) error {
 	active := folders
 	if len(active) == 0 {
 		active = []string{""} // ListActive with "" lists every folder
@@ -245,6 +290,9 @@ func (s *Syncer) feed(ctx context.Context, folders []string, began time.Time, se
 				return fmt.Errorf("sync: list active cards of %q: %w", f, err)
 			}
 			for _, c := range page.Cards {
+				if skip[c.Folder][c.SessionID] {
+					continue
+				}
 				if !send(job{card: c}) {
 					return nil
 				}
