@@ -149,11 +149,13 @@ func platformSyncSuite(t *testing.T, newStore func(t *testing.T) cardstore.Store
 			create(apiCardTokenA, "A", w.openID)
 			create(apiCardTokenB, "B", w.closedID) // B's card of the same id
 
-			// The platform stumbles: the source's retries absorb it.
+			// The platform stumbles: the source's retries absorb it. The
+			// kind has a sweep, so the run asks it first (its updated-since
+			// listing answers both of A's cards: Swept 2).
 			w.base.fail(w.prefix, 2, http.StatusServiceUnavailable, "")
 			w.base.fail(w.prefix, 1, http.StatusTooManyRequests, "0")
 			sum := runPlatformSync(t, store, w.sources)
-			if want := (syncer.Summary{Seen: 3, Closed: 1, Updated: 1, NotYet: 1}); sum != want {
+			if want := (syncer.Summary{Seen: 3, Closed: 1, Updated: 1, NotYet: 1, Swept: 2}); sum != want {
 				t.Fatalf("first run %+v, want %+v", sum, want)
 			}
 			w.base.mu.Lock()
@@ -198,7 +200,7 @@ func platformSyncSuite(t *testing.T, newStore func(t *testing.T) cardstore.Store
 
 			// The second run writes nothing: the running chat did not change.
 			sum = runPlatformSync(t, store, w.sources)
-			if want := (syncer.Summary{Seen: 2, Unchanged: 1, NotYet: 1}); sum != want {
+			if want := (syncer.Summary{Seen: 2, Unchanged: 1, NotYet: 1, Swept: 1}); sum != want {
 				t.Fatalf("second run %+v, want %+v", sum, want)
 			}
 			again, err := store.Get(ctx, "A", w.openID)
