@@ -408,7 +408,36 @@ func (g *gen) session(k Kind, id, folder string) *transcript.Transcript {
 		g.after(60, 300)
 		g.add(transcript.Event{Type: transcript.EventEnded, Reason: "inactive"})
 	}
+	g.survey(id, c)
 	return g.t
+}
+
+// ratingScores are the post-chat survey answers, most of them good, as real
+// CSAT distributions are.
+var ratingScores = [...]int{5, 5, 5, 5, 4, 4, 4, 3, 3, 2, 1}
+
+// ratingComments by score (1–5): some answers carry a free-text comment.
+var ratingComments = [...]string{"Nobody solved my problem", "Took far too long", "OK in the end", "Quick and helpful", "Great, fixed in minutes!"}
+
+// survey adds a post-chat rating after the end to about half of the live
+// chats (transcript rule 5: a rating after ended still counts). It draws
+// from its own generator seeded by the session id, so adding it left every
+// other generated figure as it was.
+func (g *gen) survey(id, customer string) {
+	var seed uint64
+	for _, b := range []byte(id) {
+		seed = seed*131 + uint64(b)
+	}
+	r := rand.New(rand.NewPCG(seed, 0x5eed))
+	if r.IntN(2) == 0 {
+		return
+	}
+	e := transcript.Event{At: g.now + int64(30_000+r.IntN(600_000)), Type: transcript.EventRating, Participant: customer,
+		Score: ratingScores[r.IntN(len(ratingScores))]}
+	if r.IntN(3) == 0 {
+		e.Comment = ratingComments[min(e.Score, len(ratingComments))-1]
+	}
+	g.t.Events = append(g.t.Events, e)
 }
 
 // conversation alternates customer and agent lines; with a message target

@@ -441,3 +441,43 @@ func TestOpenAPIMentionsEveryPath(t *testing.T) {
 		}
 	}
 }
+
+// About half the live chats carry a post-chat rating after their end
+// (transcript rule 5), scores 1–5, some with a comment; other kinds none.
+func TestGenerateRatings(t *testing.T) {
+	ts := platform.Generate(platform.GenerateOptions{N: 400, Seed: 3, Start: time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)})
+	live, rated, comments := 0, 0, 0
+	scores := map[int]int{}
+	for _, tr := range ts {
+		var ended, rating *transcript.Event
+		for i := range tr.Events {
+			switch e := &tr.Events[i]; e.Type {
+			case transcript.EventEnded:
+				if ended == nil {
+					ended = e
+				}
+			case transcript.EventRating:
+				rating = e
+			}
+		}
+		if platform.KindOf(tr) == platform.KindLive {
+			live++
+		} else if rating != nil {
+			t.Fatalf("%s (%v) has a rating", tr.SessionID, platform.KindOf(tr))
+		}
+		if rating == nil {
+			continue
+		}
+		rated++
+		scores[rating.Score]++
+		if rating.Comment != "" {
+			comments++
+		}
+		if ended == nil || rating.At <= ended.At || rating.Score < 1 || rating.Score > 5 {
+			t.Fatalf("%s: rating %+v, end %+v", tr.SessionID, rating, ended)
+		}
+	}
+	if live == 0 || rated < live/3 || rated > live*2/3 || comments == 0 || len(scores) < 4 {
+		t.Errorf("live %d, rated %d, with comment %d, scores %v", live, rated, comments, scores)
+	}
+}
