@@ -22,7 +22,7 @@ import (
 func init() {
 	register("invoke", command{
 		summary: "run a function's real handler on an event file and print the response (api, sync, syncworker, export)",
-		args:    "api|sync|syncworker|export EVENT.json",
+		args:    "api|sync|syncworker|export|exportworker EVENT.json",
 		help: `Runs the function's real handler on EVENT.json (samples in events/) as Lambda
 would, and prints its response as JSON.
 
