@@ -34,7 +34,12 @@ Environment:
   CARDS_BUCKET, RETENTION_DAYS   card store settings, as in the functions
   API_TOKENS          JSON map of token hash to folders; unset: a fresh
                       development token for every folder is printed
+  API_TOKENS_SECRET   Secrets Manager secret holding the same JSON (instead)
   REPORTS_BUCKET      S3 bucket of exported reports (for listing them)
+  STORE_TIMEOUT       deadline of each DynamoDB/S3 call (default 5s); a store
+                      that does not answer in time gets the client a 503
+  SHARE_KEY, SHARE_KEY_SECRET, SHARE_BASE_URL   share links of dialog pages
+                      (POST /v1/chat-sessions/{id}/share); no key: 501
   AWS_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID, ... and
   AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_S3 (emulators): the AWS SDK's own.`,
 		run: runServe,
