@@ -350,8 +350,9 @@ func TestStatsSettings(t *testing.T) {
 // does: a user who sets SOURCES or SHARE_KEY must find them in -h.
 func TestHelpNamesTheVariablesRead(t *testing.T) {
 	for name, vars := range map[string][]string{
-		"sync":  {"SOURCES", "FOLDERS", "zendesk", "botframework"},
-		"serve": {"API_TOKENS_SECRET", "STORE_TIMEOUT", "SHARE_KEY", "SHARE_BASE_URL"},
+		"sync":   {"SOURCES", "FOLDERS", "zendesk", "botframework"},
+		"serve":  {"API_TOKENS_SECRET", "STORE_TIMEOUT", "SHARE_KEY", "SHARE_BASE_URL"},
+		"invoke": {"SOURCES", "STORE_TIMEOUT", "SHARE_KEY"},
 	} {
 		_, out, _ := runCLI(t, name, "-h")
 		for _, v := range vars {
