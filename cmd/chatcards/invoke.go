@@ -140,11 +140,7 @@ func invoke(ctx context.Context, function string, raw []byte, env config.Getenv,
 		if err != nil {
 			return nil, err
 		}
-		var ev events.SQSEvent
-		if err := json.Unmarshal(raw, &ev); err != nil {
-			return nil, fmt.Errorf("event is not an SQS event: %w", err)
-		}
-		return h.HandleSQS(ctx, ev)
+		return h.HandleSQSRaw(ctx, raw)
 	case "export":
 		h, err := app.Export(ctx, env, d)
 		if err != nil {
