@@ -140,7 +140,7 @@ func invoke(ctx context.Context, function string, raw []byte, env config.Getenv,
 		if err != nil {
 			return nil, err
 		}
-		return h.HandleSQSRaw(ctx, raw)
+		return app.SQSOnly(h.HandleSQS)(ctx, raw)
 	case "export":
 		h, err := app.Export(ctx, env, d)
 		if err != nil {
@@ -152,11 +152,7 @@ func invoke(ctx context.Context, function string, raw []byte, env config.Getenv,
 		if err != nil {
 			return nil, err
 		}
-		var ev events.SQSEvent
-		if err := json.Unmarshal(raw, &ev); err != nil {
-			return nil, fmt.Errorf("event is not an SQS event: %w", err)
-		}
-		return h.Handle(ctx, ev)
+		return app.SQSOnly(h.Handle)(ctx, raw)
 	}
 	return nil, usageError(fmt.Sprintf("unknown function %q: want api, sync, syncworker, export or exportworker", function))
 }
