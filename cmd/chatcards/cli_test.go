@@ -345,3 +345,20 @@ func TestStatsSettings(t *testing.T) {
 		t.Errorf("bad settings: exit %d, stderr %q; want 1 naming businessHours.mon[0]", code, errOut)
 	}
 }
+
+// The help names every variable the command reads that changes what it
+// does: a user who sets SOURCES or SHARE_KEY must find them in -h.
+func TestHelpNamesTheVariablesRead(t *testing.T) {
+	for name, vars := range map[string][]string{
+		"sync":   {"SOURCES", "FOLDERS", "zendesk", "botframework"},
+		"serve":  {"API_TOKENS_SECRET", "STORE_TIMEOUT", "SHARE_KEY", "SHARE_BASE_URL"},
+		"invoke": {"SOURCES", "STORE_TIMEOUT", "SHARE_KEY"},
+	} {
+		_, out, _ := runCLI(t, name, "-h")
+		for _, v := range vars {
+			if !strings.Contains(out, v) {
+				t.Errorf("%s -h does not name %s", name, v)
+			}
+		}
+	}
+}

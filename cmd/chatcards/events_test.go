@@ -143,3 +143,22 @@ func TestEveryEventFile(t *testing.T) {
 		t.Errorf("the Connect card was not filled by the S3 event: %v", err)
 	}
 }
+
+// The sync and export workers refuse what is not an SQS batch (it used to read
+// {"hello": "world"} or an S3 notification as a batch with nothing to do,
+// or as a message to retry), naming what it got.
+func TestSyncWorkerRefusesOtherEvents(t *testing.T) {
+	d := localDeps(func(string) string { return "" }, t.TempDir(), &strings.Builder{})
+	d.Store = memstore.New()
+	env := config.Getenv(func(string) string { return "" })
+	for _, fn := range []string{"syncworker", "exportworker"} {
+		for raw, want := range map[string]string{
+			`{"hello": "world"}`: "no Records",
+			`{"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put"}]}`: "aws:s3",
+		} {
+			if _, err := invoke(context.Background(), fn, []byte(raw), env, d); err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s %s: %v, want an error naming %q", fn, raw, err, want)
+			}
+		}
+	}
+}

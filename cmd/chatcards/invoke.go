@@ -27,8 +27,10 @@ func init() {
 would, and prints its response as JSON.
 
 Environment: the function's own settings, as in Lambda (docs and template.yaml):
-  api     TABLE_NAME, API_TOKENS / API_TOKENS_SECRET, REPORTS_BUCKET
-  sync    TABLE_NAME, SOURCE and its settings (PLATFORM_URL, PLATFORM_TOKEN,
+  api     TABLE_NAME, API_TOKENS / API_TOKENS_SECRET, REPORTS_BUCKET,
+          STORE_TIMEOUT, FOLDERS, SHARE_KEY / SHARE_KEY_SECRET, SHARE_BASE_URL
+  sync    TABLE_NAME, SOURCES (one source per folder, any kind: docs/sources.md)
+          or SOURCE and its settings (PLATFORM_URL, PLATFORM_TOKEN,
           PLATFORM_TOKEN_SECRET, PLATFORM_RPS, PLATFORM_TIMEOUT, CONNECT_BUCKET,
           CONNECT_PREFIX, FILES_DIR), STATS_MODE, IDLE_THRESHOLD,
           ASYNC_IDLE_THRESHOLD, SYNC_CONCURRENCY, SYNC_PARTIAL, STALE_AFTER
@@ -138,11 +140,7 @@ func invoke(ctx context.Context, function string, raw []byte, env config.Getenv,
 		if err != nil {
 			return nil, err
 		}
-		var ev events.SQSEvent
-		if err := json.Unmarshal(raw, &ev); err != nil {
-			return nil, fmt.Errorf("event is not an SQS event: %w", err)
-		}
-		return h.HandleSQS(ctx, ev)
+		return app.SQSOnly(h.HandleSQS)(ctx, raw)
 	case "export":
 		h, err := app.Export(ctx, env, d)
 		if err != nil {
@@ -154,11 +152,7 @@ func invoke(ctx context.Context, function string, raw []byte, env config.Getenv,
 		if err != nil {
 			return nil, err
 		}
-		var ev events.SQSEvent
-		if err := json.Unmarshal(raw, &ev); err != nil {
-			return nil, fmt.Errorf("event is not an SQS event: %w", err)
-		}
-		return h.Handle(ctx, ev)
+		return app.SQSOnly(h.Handle)(ctx, raw)
 	}
 	return nil, usageError(fmt.Sprintf("unknown function %q: want api, sync, syncworker, export or exportworker", function))
 }

@@ -14,13 +14,10 @@ import (
 	"os"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/chatcards/chatcards/shared/api"
-	"github.com/chatcards/chatcards/shared/cardstore"
+	"github.com/chatcards/chatcards/shared/app"
 	"github.com/chatcards/chatcards/shared/cardstore/memstore"
 	"github.com/chatcards/chatcards/shared/config"
-	"github.com/chatcards/chatcards/shared/reports"
 )
 
 func init() {
@@ -34,7 +31,12 @@ Environment:
   CARDS_BUCKET, RETENTION_DAYS   card store settings, as in the functions
   API_TOKENS          JSON map of token hash to folders; unset: a fresh
                       development token for every folder is printed
+  API_TOKENS_SECRET   Secrets Manager secret holding the same JSON (instead)
   REPORTS_BUCKET      S3 bucket of exported reports (for listing them)
+  STORE_TIMEOUT       deadline of each DynamoDB/S3 call (default 5s); a store
+                      that does not answer in time gets the client a 503
+  SHARE_KEY, SHARE_KEY_SECRET, SHARE_BASE_URL   share links of dialog pages
+                      (POST /v1/chat-sessions/{id}/share); no key: 501
   AWS_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID, ... and
   AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_S3 (emulators): the AWS SDK's own.`,
 		run: runServe,
@@ -74,51 +76,38 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return serveUntilDone(ctx, ln, h, stderr)
 }
 
-// serveHandler builds the API from the environment: the DynamoDB store when
-// TABLE_NAME is set (AWS_ENDPOINT_URL_DYNAMODB points it at an emulator),
-// else the embedded one; API_TOKENS when set, else a fresh development
-// token, returned so the caller can print it.
+// serveHandler builds the API from the environment exactly as the API
+// function does (app.API: STORE_TIMEOUT, FOLDERS, SHARE_KEY, REPORTS_BUCKET,
+// API_TOKENS_SECRET, ...), with two local conveniences: without TABLE_NAME
+// the store is an embedded one, and without API_TOKENS and
+// API_TOKENS_SECRET a fresh development token is made and returned so the
+// caller can print it.
 func serveHandler(ctx context.Context, env config.Getenv, logger *slog.Logger) (http.Handler, string, error) {
 	storeCfg, err := config.StoreFromEnv(env)
 	if err != nil {
 		return nil, "", err
 	}
-	cfg := api.Config{Logger: logger}
-	var store cardstore.Store = memstore.New()
-	reportsBucket := env("REPORTS_BUCKET")
-	if storeCfg.Table != "" || reportsBucket != "" {
-		awsCfg, err := config.AWS(ctx)
-		if err != nil {
-			return nil, "", err
-		}
-		if storeCfg.Table != "" {
-			if store, err = config.OpenStore(awsCfg, storeCfg); err != nil {
-				return nil, "", err
-			}
-		}
-		if reportsBucket != "" {
-			client := config.S3(awsCfg)
-			cfg.Reports = reports.NewS3Catalog(client, s3.NewPresignClient(client), reportsBucket)
-		}
+	deps := app.Deps{Logger: logger}
+	if storeCfg.Table == "" {
+		deps.Store = memstore.New()
 	}
-	cfg.Store = store
 	var devToken string
-	if raw := env("API_TOKENS"); raw != "" {
-		if cfg.Tokens, err = api.ParseTokens([]byte(raw)); err != nil {
-			return nil, "", fmt.Errorf("API_TOKENS: %w", err)
-		}
-	} else {
+	if env("API_TOKENS") == "" && env("API_TOKENS_SECRET") == "" {
 		var b [24]byte
 		if _, err := rand.Read(b[:]); err != nil {
 			return nil, "", fmt.Errorf("generate a development token: %w", err)
 		}
 		devToken = "dev-" + hex.EncodeToString(b[:])
 		m, _ := json.Marshal(map[string][]string{api.HashToken(devToken): {devFolder, api.AllFolders}})
-		if cfg.Tokens, err = api.ParseTokens(m); err != nil {
+		if deps.Tokens, err = api.ParseTokens(m); err != nil {
 			return nil, "", err
 		}
 	}
-	return api.New(cfg), devToken, nil
+	h, err := app.API(ctx, env, deps)
+	if err != nil {
+		return nil, "", err
+	}
+	return h, devToken, nil
 }
 
 // serveUntilDone serves on ln until ctx ends, then lets requests in flight

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -92,5 +93,40 @@ func TestLoadAgainstLocalServer(t *testing.T) {
 	lines := strings.Count(out.String(), "clients")
 	if lines != 2 || !strings.Contains(out.String(), " 0 errors") || !strings.Contains(out.String(), "req/s") {
 		t.Fatalf("output:\n%s", out.String())
+	}
+}
+
+// serve is configured like the API function: SHARE_KEY turns share links on
+// (they were 501 whatever the environment said) and a bad STORE_TIMEOUT
+// stops the start, naming the variable.
+func TestServeReadsTheFunctionsSettings(t *testing.T) {
+	env := map[string]string{"SHARE_KEY": strings.Repeat("k", 48)}
+	get := func(k string) string { return env[k] }
+	h, tok, err := serveHandler(context.Background(), get, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	do := func(method, path, body string) int {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code >= 300 {
+			t.Logf("%s %s: %d %s", method, path, rec.Code, rec.Body)
+		}
+		return rec.Code
+	}
+	if code := do("POST", "/v1/chat-sessions?folder=demo", `{"sessionId":"s1"}`); code != http.StatusCreated {
+		t.Fatalf("create: %d", code)
+	}
+	if code := do("POST", "/v1/chat-sessions/s1/share?folder=demo", ""); code != http.StatusOK {
+		t.Errorf("share with SHARE_KEY set: %d, want 200", code)
+	}
+	env["STORE_TIMEOUT"] = "forever"
+	if _, _, err := serveHandler(context.Background(), get, slog.Default()); err == nil || !strings.Contains(err.Error(), "STORE_TIMEOUT") {
+		t.Errorf("bad STORE_TIMEOUT: %v", err)
 	}
 }

@@ -36,7 +36,10 @@ fan-out; each takes 1/SYNC_WORKERS of the platform's rate ceiling.
 
 Environment (as the sync function reads it):
   TABLE_NAME (required), CARDS_BUCKET, RETENTION_DAYS: the card store
-  SOURCE: http, connect or files, and its settings:
+  SOURCES: one source per folder, JSON {"<folder>|*": {"kind": ..., ...}}; kinds
+    http, connect, files, zendesk, chatwoot, rocketchat, livechat, intercom,
+    genesys, botframework (docs/sources.md); FOLDERS: per-folder settings
+  SOURCE: http, connect or files (the "*" source when SOURCES is unset), and its settings:
     http     PLATFORM_URL, PLATFORM_TOKEN or PLATFORM_TOKEN_SECRET,
              PLATFORM_RPS (default 20), PLATFORM_TIMEOUT (default 10s)
     connect  CONNECT_BUCKET, CONNECT_PREFIX

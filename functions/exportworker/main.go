@@ -23,7 +23,7 @@ func main() {
 		slog.Error("exportworker: bad configuration", "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(h.Handle)
+	lambda.Start(app.Logged("exportworker", app.SQSOnly(h.Handle)))
 }
 
 func setup(ctx context.Context, env config.Getenv) (*reports.WorkerHandler, error) {

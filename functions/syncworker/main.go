@@ -24,5 +24,5 @@ func main() {
 		os.Exit(1)
 	}
 	h.Metrics = os.Stdout // one EMF line per batch, and the run's summary
-	lambda.Start(app.Logged("syncworker", h.HandleSQS))
+	lambda.Start(app.Logged("syncworker", app.SQSOnly(h.HandleSQS)))
 }

@@ -49,5 +49,8 @@ func New(folder, sessionID, startedAt string) *Card {
 	c.Pages = []string{}
 	c.Statistics = stats.Statistics{}
 	c.Agents = []stats.Agent{}
+	// "[] when none" (analytics.md), as on a computed card: a client that
+	// reads the samples of a new card must not meet null.
+	c.ResponseSamples = stats.ResponseSamples{CustomerWaitMs: []int64{}, CustomerWaitBy: []string{}}
 	return c
 }

@@ -6,10 +6,13 @@
 package formats
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/chatcards/chatcards/shared/transcript"
 )
@@ -120,6 +123,12 @@ func Detect(data []byte) (string, error) {
 	case 0:
 		// v1 or Connect, or the transcript package's error naming both.
 		if _, err := transcript.Decode(data); err != nil {
+			// Every Detect reads strictly, so a platform document with a
+			// duplicate key anywhere fits none of them; "neither v1 nor
+			// Connect" would hide the fault. Name it, with its place.
+			if _, jerr := jsontext.NewDecoder(bytes.NewReader(data)).ReadValue(); jerr != nil {
+				return "", fmt.Errorf("formats: %w", jerr)
+			}
 			return "", err
 		}
 		if _, err := transcript.DecodeV1(data); err == nil {

@@ -33,8 +33,9 @@ import (
 //   - an agent joins at connectedTime and leaves at endTime, unless that is
 //     the conversation's end (then they were present at the end).
 //   - the conversation is closed when every participant has an endTime; it
-//     ends at the latest. The agent or bot whose disconnectType is "client"
-//     (it pressed disconnect) and who left last ended it ("force"); else
+//     ends at the latest. A visible agent or bot whose disconnectType is
+//     "client" (it pressed disconnect) at that instant ended it ("force");
+//     one who disconnected earlier only left; else
 //     the system did (disconnectType "system" → inactive, "error" or
 //     "transport.failure" → error). A customer whose own side hung up
 //     (disconnectType "client" → quit, "endpoint"/"transport.failure" →
@@ -571,13 +572,20 @@ func buildGenesys(data []byte) (*transcript.Transcript, error) {
 	}
 	if closed {
 		end := transcript.Event{At: last, Type: transcript.EventEnded}
-		closer, closerAt := "", int64(0)
+		// Only someone whose disconnect is the conversation's end closed it:
+		// an agent who pressed disconnect earlier left a chat that went on,
+		// and a coach or monitor cannot close the customer's conversation.
+		visible := make(map[string]bool, len(t.Participants))
+		for _, q := range t.Participants {
+			visible[q.ID] = q.Visibility == transcript.VisibilityAll
+		}
+		closer := ""
 		for i := range c.Participants {
 			p := &c.Participants[i]
 			switch p.Purpose {
 			case "agent", "user", "workflow", "bot", "botflow":
-				if p.DisconnectType == "client" && tm[i].hasEnd && (closer == "" || tm[i].end >= closerAt) {
-					closer, closerAt = pid[i], tm[i].end
+				if p.DisconnectType == "client" && tm[i].hasEnd && tm[i].end == last && visible[pid[i]] {
+					closer = pid[i]
 				}
 			}
 		}

@@ -233,3 +233,32 @@ func FuzzGenesys(f *testing.F) {
 		_ = stats.Compute(d.Transcript, stats.DefaultSettings(), nil)
 	})
 }
+
+// An agent or coach who pressed disconnect minutes before the conversation
+// ended left it; they did not close it. Only a visible agent or bot whose
+// disconnect is the conversation's end closed it.
+func TestGenesysEarlyDisconnectDoesNotCloseTheConversation(t *testing.T) {
+	const doc = `{"conversation": {"id": "5c2a7d1e-0000-4000-8000-00000000aa02", "participants": [
+  {"id": "p-cust", "purpose": "customer", "name": "Gus", "startTime": "2026-11-20T10:00:00.000Z", "connectedTime": "2026-11-20T10:00:00.000Z", "endTime": "2026-11-20T10:09:00.000Z", "disconnectType": "system"},
+  {"id": "p-ag1", "purpose": "agent", "name": "Ann", "user": {"id": "u-ann"}, "connectedTime": "2026-11-20T10:01:00.000Z", "endTime": "2026-11-20T10:03:00.000Z", "disconnectType": "client"},
+  {"id": "p-ag2", "purpose": "agent", "name": "Bob", "user": {"id": "u-bob"}, "connectedTime": "2026-11-20T10:03:00.000Z", "endTime": "2026-11-20T10:09:00.000Z", "disconnectType": "peer"},
+  {"id": "p-coach", "purpose": "agent", "name": "Sue", "user": {"id": "u-sue"}, "mediaRoles": ["coach"], "connectedTime": "2026-11-20T10:02:00.000Z", "endTime": "2026-11-20T10:09:00.000Z", "disconnectType": "client"}
+ ]},
+ "messages": [
+  {"id": "m1", "direction": "inbound", "timestamp": "2026-11-20T10:00:01.000Z", "textBody": "hi"},
+  {"id": "m2", "direction": "outbound", "timestamp": "2026-11-20T10:01:30.000Z", "textBody": "Ann here", "createdBy": {"id": "u-ann"}}
+ ]}`
+	d, _, err := Decode("genesys", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := d.Transcript.Events
+	end := evs[len(evs)-1]
+	if end.Type != transcript.EventEnded || end.Participant != "" || end.Reason != "inactive" {
+		t.Errorf("end = %+v, want the system's, reason inactive (Ann left at 10:03, the coach cannot close the chat)", end)
+	}
+	c := stats.Compute(d.Transcript, stats.DefaultSettings(), nil)
+	if got := c.Statistics["csg_SessionEndedBy"].Str; got != "SYSTEM" {
+		t.Errorf("csg_SessionEndedBy = %q, want SYSTEM", got)
+	}
+}

@@ -288,3 +288,13 @@ func TestPlatformDecodeErrors(t *testing.T) {
 		}
 	}
 }
+
+// With auto detection, a platform document with a duplicate key fits no
+// format (each reads strictly): the error names the duplicate and where it
+// is, not "neither transcript v1 nor Connect".
+func TestDetectNamesADuplicateKey(t *testing.T) {
+	_, err := formats.Detect([]byte(`{"chat": {"id": "A", "id": "B", "users": []}, "threads": []}`))
+	if err == nil || !strings.Contains(err.Error(), "duplicate") || !strings.Contains(err.Error(), "/chat") {
+		t.Fatalf("Detect: %v, want an error naming the duplicate id in /chat", err)
+	}
+}

@@ -29,7 +29,7 @@ type fakeS3 struct {
 	aborted     []string
 	failPart    int    // fail the n-th UploadPart call (1-based); 0 never
 	failPut     string // fail PutObject of keys containing this
-	partSizes   []int
+	partSizes   []int  // sizes of completed uploads' parts, in part order
 }
 
 func newFakeS3() *fakeS3 {
@@ -69,7 +69,6 @@ func (f *fakeS3) UploadPart(ctx context.Context, in *s3.UploadPartInput, _ ...fu
 	}
 	b, _ := io.ReadAll(in.Body)
 	f.uploads[*in.UploadId][*in.PartNumber] = b
-	f.partSizes = append(f.partSizes, len(b))
 	etag := fmt.Sprintf("etag-%d", *in.PartNumber)
 	return &s3.UploadPartOutput{ETag: &etag}, nil
 }
@@ -84,6 +83,9 @@ func (f *fakeS3) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMul
 			return nil, fmt.Errorf("parts out of order")
 		}
 		body = append(body, parts[*p.PartNumber]...)
+		// In part order: parts upload concurrently, so the order of
+		// UploadPart calls is not the order of the file.
+		f.partSizes = append(f.partSizes, len(parts[*p.PartNumber]))
 	}
 	f.objects[*in.Key] = body
 	delete(f.uploads, *in.UploadId)

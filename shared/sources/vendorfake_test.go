@@ -270,8 +270,6 @@ func clientOpts(clock *fakeClock) sources.ClientOptions {
 	return sources.ClientOptions{RPS: 1e6, Now: clock.Now, Sleep: clock.Sleep, Rand: func() float64 { return 0.5 }, MaxRetries: 4}
 }
 
-func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
-
 func containsAll(s string, subs ...string) bool {
 	for _, x := range subs {
 		if !strings.Contains(s, x) {

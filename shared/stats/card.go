@@ -97,6 +97,27 @@ type LogEntry struct {
 	File        *File  `json:"file,omitempty"`
 }
 
+// logEntryWire is LogEntry with "text" always written: a message of size 0
+// (transcript rule 7: a button, a card) keeps "text": "" so a reader can
+// tell it is a message (statistics.md: "then text for a message").
+type logEntryWire struct {
+	At          string `json:"at"`
+	Participant string `json:"participant"`
+	Role        string `json:"role"`
+	Name        string `json:"name,omitempty"`
+	Text        string `json:"text"`
+}
+
+// MarshalJSON writes "text" for every message, "" included, and "file"
+// (without "text") for an attachment.
+func (e LogEntry) MarshalJSON() ([]byte, error) {
+	if e.File != nil || e.Text != "" {
+		type plain LogEntry // the same fields without this method
+		return json.Marshal(plain(e))
+	}
+	return json.Marshal(logEntryWire{At: e.At, Participant: e.Participant, Role: e.Role, Name: e.Name})
+}
+
 // File describes an attachment in the chat log.
 type File struct {
 	Name        string `json:"name"`

@@ -39,7 +39,7 @@ func Percentiles(values []int64, ps ...int) (out []int64, ok bool) {
 	slices.Sort(sorted)
 	out = make([]int64, len(ps))
 	for i, p := range ps {
-		out[i], ok = PercentileSorted(sorted, p)
+		out[i], _ = PercentileSorted(sorted, p)
 	}
 	return out, len(values) > 0
 }
