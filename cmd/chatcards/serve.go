@@ -12,15 +12,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/chatcards/chatcards/shared/api"
-	"github.com/chatcards/chatcards/shared/cardstore"
+	"github.com/chatcards/chatcards/shared/app"
 	"github.com/chatcards/chatcards/shared/cardstore/memstore"
 	"github.com/chatcards/chatcards/shared/config"
-	"github.com/chatcards/chatcards/shared/reports"
 )
 
 func init() {
@@ -35,6 +33,10 @@ Environment:
   API_TOKENS          JSON map of token hash to folders; unset: a fresh
                       development token for every folder is printed
   REPORTS_BUCKET      S3 bucket of exported reports (for listing them)
+  FOLDERS, REPORT_TIMEZONE   each folder's time zone for the dialog view
+  SHARE_KEY / SHARE_KEY_SECRET, SHARE_BASE_URL   share links of dialog
+                      views (docs/api.md); unset: sharing off (501)
+  STORE_TIMEOUT       bound of every store call (default 5s)
   AWS_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID, ... and
   AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_S3 (emulators): the AWS SDK's own.`,
 		run: runServe,
@@ -74,51 +76,39 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return serveUntilDone(ctx, ln, h, stderr)
 }
 
-// serveHandler builds the API from the environment: the DynamoDB store when
-// TABLE_NAME is set (AWS_ENDPOINT_URL_DYNAMODB points it at an emulator),
-// else the embedded one; API_TOKENS when set, else a fresh development
-// token, returned so the caller can print it.
+// serveHandler builds the API from the environment exactly as the api
+// function does (app.API: FOLDERS, SHARE_KEY / SHARE_KEY_SECRET,
+// SHARE_BASE_URL, STORE_TIMEOUT, REPORTS_BUCKET, API_TOKENS /
+// API_TOKENS_SECRET), so the dialog view's zones and share links can be
+// tried locally; two local defaults only: the embedded store when TABLE_NAME
+// is unset, and a fresh development token, returned so the caller can print
+// it, when neither API_TOKENS nor API_TOKENS_SECRET is set.
 func serveHandler(ctx context.Context, env config.Getenv, logger *slog.Logger) (http.Handler, string, error) {
 	storeCfg, err := config.StoreFromEnv(env)
 	if err != nil {
 		return nil, "", err
 	}
-	cfg := api.Config{Logger: logger}
-	var store cardstore.Store = memstore.New()
-	reportsBucket := env("REPORTS_BUCKET")
-	if storeCfg.Table != "" || reportsBucket != "" {
-		awsCfg, err := config.AWS(ctx)
-		if err != nil {
-			return nil, "", err
-		}
-		if storeCfg.Table != "" {
-			if store, err = config.OpenStore(awsCfg, storeCfg); err != nil {
-				return nil, "", err
-			}
-		}
-		if reportsBucket != "" {
-			client := config.S3(awsCfg)
-			cfg.Reports = reports.NewS3Catalog(client, s3.NewPresignClient(client), reportsBucket)
-		}
+	d := app.Deps{Logger: logger}
+	if storeCfg.Table == "" {
+		d.Store = memstore.New()
 	}
-	cfg.Store = store
 	var devToken string
-	if raw := env("API_TOKENS"); raw != "" {
-		if cfg.Tokens, err = api.ParseTokens([]byte(raw)); err != nil {
-			return nil, "", fmt.Errorf("API_TOKENS: %w", err)
-		}
-	} else {
+	if strings.TrimSpace(env("API_TOKENS")) == "" && strings.TrimSpace(env("API_TOKENS_SECRET")) == "" {
 		var b [24]byte
 		if _, err := rand.Read(b[:]); err != nil {
 			return nil, "", fmt.Errorf("generate a development token: %w", err)
 		}
 		devToken = "dev-" + hex.EncodeToString(b[:])
 		m, _ := json.Marshal(map[string][]string{api.HashToken(devToken): {devFolder, api.AllFolders}})
-		if cfg.Tokens, err = api.ParseTokens(m); err != nil {
+		if d.Tokens, err = api.ParseTokens(m); err != nil {
 			return nil, "", err
 		}
 	}
-	return api.New(cfg), devToken, nil
+	h, err := app.API(ctx, env, d)
+	if err != nil {
+		return nil, "", err
+	}
+	return h, devToken, nil
 }
 
 // serveUntilDone serves on ln until ctx ends, then lets requests in flight
