@@ -247,7 +247,7 @@ func summaryViewOf(d summary.Day, opt SummaryOptions) summaryView {
 		"Medians and 90th percentiles are exact (nearest rank): the median of an even count is the lower middle value.",
 		"First reply: waitBeforeFirstReplyMs in calendar time (0 included); sessions without a first reply are left out. Service level is the card's own verdict against the target (business time when the folder has business hours), so a bar over the target can still be met.",
 		"Agent response: every customer wait (the customer's last line to the agent's answer) of the day's sessions.",
-		"Service level per agent is credited to the session's support person (the agent who joined last), the nearest the card can tell to who sent the first reply; “no agent” are handoffs no agent answered.",
+		"Service level per agent is credited to the agent who sent the session's first reply (the card's firstReplyBy), as in the productivity report; “no agent” are the sessions it applies to that got no first reply at all (always missed).",
 		"Handoffs: sessions handed to live agents (a handoff, or an agent took part), counted in the hour the session started.",
 		"Longest waits: the larger of the session's first reply and its longest customer wait.",
 	}

@@ -214,3 +214,21 @@ func TestSummaryPageInBrowser(t *testing.T) {
 		})
 	}
 }
+
+// The page's note says how the per-agent service level is credited, and it
+// must say what the table does: the sender of the first reply (firstReplyBy,
+// docs/summary.md), not the support person, who can be another agent, and
+// "no agent" for sessions with no first reply, which may have had agents.
+func TestSummaryPageNoteCreditsTheFirstReply(t *testing.T) {
+	loc := berlin(t)
+	d := summaryDayOf(t, "helpdesk", "2026-11-20", loc, summaryCards(t, "helpdesk", 40, loc, time.Date(2026, 11, 20, 6, 0, 0, 0, loc)))
+	page := string(summaryRender(t, d, pages.SummaryOptions{}))
+	_, note, ok := strings.Cut(page, "Service level per agent is credited to ")
+	if !ok {
+		t.Fatal("no note on the per-agent service level")
+	}
+	note, _, _ = strings.Cut(note, "</li>")
+	if strings.Contains(note, "support person") || strings.Contains(note, "joined last") || !strings.Contains(note, "first reply") {
+		t.Errorf("note: %q", note)
+	}
+}
