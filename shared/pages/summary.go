@@ -328,7 +328,13 @@ func summaryHourly(d summary.Day) summaryChart {
 		x := float64(c.PlotX) + float64(i)*slot
 		bw := slot * 0.78
 		bx := x + (slot-bw)/2
-		title := fmt.Sprintf("%s:00 — %d sessions, %d handed to agents", h.Label, h.Sessions, h.Handoffs)
+		// A repeated hour's label is "03 +03:00": its tooltip reads
+		// "03:00 (UTC+03:00)", not "03 +03:00:00".
+		hourText := h.Label + ":00"
+		if hh, off, ok := strings.Cut(h.Label, " "); ok {
+			hourText = hh + ":00 (UTC" + off + ")"
+		}
+		title := fmt.Sprintf("%s — %d sessions, %d handed to agents", hourText, h.Sessions, h.Handoffs)
 		if h.Sessions > 0 {
 			hgt := float64(h.Sessions) / float64(top) * float64(c.PlotH)
 			c.Bars = append(c.Bars, summaryBar{X: bx, Y: float64(c.PlotY+c.PlotH) - hgt, W: bw, H: hgt, Class: "b-sessions", Title: title})

@@ -232,3 +232,28 @@ func TestSummaryPageNoteCreditsTheFirstReply(t *testing.T) {
 		t.Errorf("note: %q", note)
 	}
 }
+
+// On the night the clocks go back the repeated hour's bars say which of the
+// two it is in a readable tooltip: "03:00 (UTC+03:00)", not "03 +03:00:00".
+func TestSummaryPageRepeatedHourTooltip(t *testing.T) {
+	loc, err := time.LoadLocation("Europe/Helsinki")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 00:30 and 01:30 UTC are both 03:30 local on 25 October 2026.
+	var cards []*card.Card
+	for _, at := range []string{"2026-10-25T00:30:00.000Z", "2026-10-25T01:30:00.000Z"} {
+		c := card.New("hel", "s-"+at[11:13], at)
+		c.StartTime = at
+		cards = append(cards, c)
+	}
+	page := string(summaryRender(t, summaryDayOf(t, "hel", "2026-10-25", loc, cards), pages.SummaryOptions{}))
+	for _, want := range []string{"<title>03:00 (UTC&#43;03:00) — 1 sessions", "<title>03:00 (UTC&#43;02:00) — 1 sessions"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, ":00:00 — ") {
+		t.Error("a tooltip reads like \"03 +03:00:00\"")
+	}
+}
