@@ -31,6 +31,8 @@ Environment:
   REPORTS_BUCKET: where reports go without -out
   REPORT_TIMEZONE (default UTC), REPORT_FORMATS (default csv,xlsx,parquet),
   PHRASES_TOP, PRICES, XLSX_ROW_LIMIT: as the export function reads them
+  FOLDERS: each folder's zone (its day and the times in CSV/XLSX), prices
+           and first-reply target
   AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_S3, ...: the AWS SDK's own.`,
 		run: runExport,
 	})
