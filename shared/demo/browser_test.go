@@ -2,8 +2,12 @@ package demo_test
 
 import (
 	"context"
+	"html"
 	"net/url"
+	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,5 +41,44 @@ func TestDemoPagesOpenCleanly(t *testing.T) {
 		if reqs := p.Requests(); len(reqs) != 1 {
 			t.Errorf("%s: requests %v, want the page alone", name, reqs)
 		}
+	}
+}
+
+// The demo's summary page is opened from disk, where the API path of a
+// session leads nowhere: its longest waits link to dialog pages the demo
+// saved beside the reports, and every such file exists.
+func TestDemoSummaryLinksOpenSavedDialogs(t *testing.T) {
+	out := t.TempDir()
+	day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	s, err := demo.Run(context.Background(), demo.Options{Store: memstore.New(), Out: out, Sessions: 60, Seed: 3, Day: day})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(s.SummaryPage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hrefs := regexp.MustCompile(`href="([^"]+)"`).FindAllStringSubmatch(string(page), -1)
+	n := 0
+	for _, h := range hrefs {
+		href := html.UnescapeString(h[1])
+		if href == "data:," {
+			continue
+		}
+		n++
+		if strings.HasPrefix(href, "/") || strings.Contains(href, "://") {
+			t.Errorf("link %q does not open from disk", href)
+			continue
+		}
+		p, err := url.PathUnescape(href)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(filepath.Dir(s.SummaryPage), filepath.FromSlash(p))); err != nil {
+			t.Errorf("link %q: %v", href, err)
+		}
+	}
+	if n == 0 {
+		t.Fatal("the summary page links no session")
 	}
 }
