@@ -80,7 +80,9 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	loc := cfg.Options.Location
 	if *from == "" {
 		now := time.Now().In(loc)
-		*from = time.Date(now.Year(), now.Month(), now.Day()-1, 0, 0, 0, 0, loc).Format(time.DateOnly)
+		// The date alone (UTC arithmetic): a local midnight the clocks skip
+		// would land on the evening before.
+		*from = time.Date(now.Year(), now.Month(), now.Day()-1, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
 	}
 	sel := reports.Selection{Folder: *folder, From: *from, To: *to, Status: *status, WithTimes: *withTimes}
 	if *reportList != "" {
