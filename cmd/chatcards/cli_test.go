@@ -362,3 +362,19 @@ func TestHelpNamesTheVariablesRead(t *testing.T) {
 		}
 	}
 }
+
+// FOLDERS decides a folder's zone, business hours, first-reply target and
+// prices for the sync and the export: every command that reads it says so,
+// and invoke names every function it runs.
+func TestHelpNamesFolderSettings(t *testing.T) {
+	for _, name := range []string{"sync", "export", "invoke", "serve"} {
+		_, out, _ := runCLI(t, name, "-h")
+		if !strings.Contains(out, "FOLDERS") {
+			t.Errorf("%s -h does not mention FOLDERS", name)
+		}
+	}
+	_, out, _ := runCLI(t, "invoke", "-h")
+	if !strings.Contains(out, "exportworker") {
+		t.Error("invoke -h does not name exportworker, which it runs (docs/export.md)")
+	}
+}

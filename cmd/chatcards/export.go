@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatcards/chatcards/shared/app"
 	"github.com/chatcards/chatcards/shared/cardstore"
 	"github.com/chatcards/chatcards/shared/config"
 	"github.com/chatcards/chatcards/shared/folders"
@@ -31,6 +32,10 @@ Environment:
   REPORTS_BUCKET: where reports go without -out
   REPORT_TIMEZONE (default UTC), REPORT_FORMATS (default csv,xlsx,parquet),
   PHRASES_TOP, PRICES, XLSX_ROW_LIMIT: as the export function reads them
+  FOLDERS: each folder's zone (its day and the times in CSV/XLSX), prices
+           and first-reply target
+  SHARE_KEY / SHARE_KEY_SECRET, SHARE_BASE_URL: summary.html links to share
+           links of the dialog view, as the export function's do
   AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_S3, ...: the AWS SDK's own.`,
 		run: runExport,
 	})
@@ -44,6 +49,11 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if cfgErr == nil {
 		// As the export function: each folder's zone and prices from FOLDERS.
 		cfg.Options.Folders, cfgErr = folders.FromEnv(env)
+	}
+	if cfgErr == nil {
+		// As the export functions: summary.html links its longest waits to
+		// share links when SHARE_KEY (or _SECRET) and SHARE_BASE_URL are set.
+		cfgErr = app.SummaryLinks(ctx, env, app.Deps{}, &cfg.Options.Summary)
 	}
 	fs := newFlags("export", stderr)
 	folder := fs.String("folder", "", "one folder (default: every folder)")
@@ -70,7 +80,9 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	loc := cfg.Options.Location
 	if *from == "" {
 		now := time.Now().In(loc)
-		*from = time.Date(now.Year(), now.Month(), now.Day()-1, 0, 0, 0, 0, loc).Format(time.DateOnly)
+		// The date alone (UTC arithmetic): a local midnight the clocks skip
+		// would land on the evening before.
+		*from = time.Date(now.Year(), now.Month(), now.Day()-1, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
 	}
 	sel := reports.Selection{Folder: *folder, From: *from, To: *to, Status: *status, WithTimes: *withTimes}
 	if *reportList != "" {

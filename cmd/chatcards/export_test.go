@@ -26,6 +26,9 @@ func TestExportUsage(t *testing.T) {
 		{args: []string{"-from", "2026-11-20"}, env: map[string]string{"TABLE_NAME": "t"}, want: "-out DIR or set REPORTS_BUCKET"},
 		{args: nil, env: map[string]string{"REPORT_TIMEZONE": "Nowhere/Place"}, want: "REPORT_TIMEZONE"},
 		{args: []string{"extra"}, want: "unexpected argument"},
+		// The share settings are read as the export function reads them.
+		{args: []string{"-from", "2026-11-20"}, env: map[string]string{"SHARE_KEY": "short", "SHARE_BASE_URL": "https://api.example.com"}, want: "SHARE_KEY"},
+		{args: []string{"-from", "2026-11-20"}, env: map[string]string{"SHARE_KEY": strings.Repeat("k", 40), "SHARE_BASE_URL": "ftp://x"}, want: "SHARE_BASE_URL"},
 	} {
 		for k, v := range tc.env {
 			t.Setenv(k, v)

@@ -21,7 +21,7 @@ import (
 
 func init() {
 	register("invoke", command{
-		summary: "run a function's real handler on an event file and print the response (api, sync, syncworker, export)",
+		summary: "run a function's real handler on an event file and print the response (api, sync, syncworker, export, exportworker)",
 		args:    "api|sync|syncworker|export|exportworker EVENT.json",
 		help: `Runs the function's real handler on EVENT.json (samples in events/) as Lambda
 would, and prints its response as JSON.
@@ -29,13 +29,17 @@ would, and prints its response as JSON.
 Environment: the function's own settings, as in Lambda (docs and template.yaml):
   api     TABLE_NAME, API_TOKENS / API_TOKENS_SECRET, REPORTS_BUCKET,
           STORE_TIMEOUT, FOLDERS, SHARE_KEY / SHARE_KEY_SECRET, SHARE_BASE_URL
-  sync    TABLE_NAME, SOURCES (one source per folder, any kind: docs/sources.md)
-          or SOURCE and its settings (PLATFORM_URL, PLATFORM_TOKEN,
-          PLATFORM_TOKEN_SECRET, PLATFORM_RPS, PLATFORM_TIMEOUT, CONNECT_BUCKET,
-          CONNECT_PREFIX, FILES_DIR), STATS_MODE, IDLE_THRESHOLD,
-          ASYNC_IDLE_THRESHOLD, SYNC_CONCURRENCY, SYNC_PARTIAL, STALE_AFTER
-  export  TABLE_NAME, REPORTS_BUCKET, REPORT_TIMEZONE, REPORT_FORMATS,
-          PHRASES_TOP, PRICES, XLSX_ROW_LIMIT
+  sync, syncworker
+          TABLE_NAME, SOURCES (one source per folder, any kind: docs/sources.md)
+          or SOURCE and its settings (PLATFORM_URL,
+          PLATFORM_TOKEN, PLATFORM_TOKEN_SECRET, PLATFORM_RPS, PLATFORM_TIMEOUT,
+          CONNECT_BUCKET, CONNECT_PREFIX, FILES_DIR), STATS_MODE, IDLE_THRESHOLD,
+          ASYNC_IDLE_THRESHOLD, SYNC_CONCURRENCY, SYNC_PARTIAL, STALE_AFTER,
+          FOLDERS, SYNC_MODE, SYNC_QUEUE_URL, SYNC_WORKERS (docs/sync.md)
+  export, exportworker
+          TABLE_NAME, REPORTS_BUCKET, REPORT_TIMEZONE, REPORT_FORMATS,
+          PHRASES_TOP, PRICES, XLSX_ROW_LIMIT, FOLDERS, EXPORT_MODE,
+          EXPORT_QUEUE_URL, SHARE_KEY / SHARE_KEY_SECRET, SHARE_BASE_URL
   all     CARDS_BUCKET, RETENTION_DAYS, and the AWS SDK's own (AWS_REGION,
           AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_S3, ...)
 Local stand-ins: without TABLE_NAME a fresh embedded store; without

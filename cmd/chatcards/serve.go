@@ -35,6 +35,7 @@ Environment:
   REPORTS_BUCKET      S3 bucket of exported reports (for listing them)
   STORE_TIMEOUT       deadline of each DynamoDB/S3 call (default 5s); a store
                       that does not answer in time gets the client a 503
+  FOLDERS, REPORT_TIMEZONE   each folder's time zone for the dialog view
   SHARE_KEY, SHARE_KEY_SECRET, SHARE_BASE_URL   share links of dialog pages
                       (POST /v1/chat-sessions/{id}/share); no key: 501
   AWS_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID, ... and

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -128,5 +129,56 @@ func TestServeReadsTheFunctionsSettings(t *testing.T) {
 	env["STORE_TIMEOUT"] = "forever"
 	if _, _, err := serveHandler(context.Background(), get, slog.Default()); err == nil || !strings.Contains(err.Error(), "STORE_TIMEOUT") {
 		t.Errorf("bad STORE_TIMEOUT: %v", err)
+	}
+}
+
+// serve is the local twin of the api function: FOLDERS and SHARE_KEY must
+// reach it, or share links answer 501 and the dialog view ignores the
+// folder's zone.
+func TestServeSharesLinksInTheFolderZone(t *testing.T) {
+	env := map[string]string{
+		"SHARE_KEY": strings.Repeat("k", 40),
+		"FOLDERS":   `{"acme": {"timeZone": "Europe/Helsinki"}}`,
+	}
+	h, tok, err := serveHandler(context.Background(), func(k string) string { return env[k] }, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	call := func(method, url, body string, auth bool) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, url, strings.NewReader(body))
+		if auth {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if code, body := call("POST", srv.URL+"/v1/chat-sessions?folder=acme", `{"sessionId":"s1","startedAt":"2026-11-20T09:00:00Z"}`, true); code != http.StatusCreated {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	code, body := call("POST", srv.URL+"/v1/chat-sessions/s1/share?folder=acme", "", true)
+	if code != http.StatusOK {
+		t.Fatalf("share: %d %s (SHARE_KEY not wired?)", code, body)
+	}
+	var link struct{ URL string }
+	if err := json.Unmarshal([]byte(body), &link); err != nil || !strings.HasPrefix(link.URL, srv.URL+"/v1/chat-sessions/s1?folder=acme&share=") {
+		t.Fatalf("share answer %s (%v)", body, err)
+	}
+	code, page := call("GET", link.URL, "", false)
+	if code != http.StatusOK || !strings.Contains(page, "+02:00") && !strings.Contains(page, "11:00") {
+		t.Fatalf("link: %d, page in the folder's zone? %s", code, page)
+	}
+	if code, _ := call("GET", strings.Replace(link.URL, "folder=acme", "folder=other", 1), "", false); code != http.StatusForbidden {
+		t.Fatalf("link moved to another folder: %d, want 403", code)
 	}
 }

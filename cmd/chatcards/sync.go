@@ -44,7 +44,10 @@ Environment (as the sync function reads it):
              PLATFORM_RPS (default 20), PLATFORM_TIMEOUT (default 10s)
     connect  CONNECT_BUCKET, CONNECT_PREFIX
     files    FILES_DIR
+  SOURCES: one source per folder instead of SOURCE (docs/sources.md)
   STATS_MODE, IDLE_THRESHOLD, ASYNC_IDLE_THRESHOLD: the statistics
+  FOLDERS, REPORT_TIMEZONE, PRICES: each folder's zone, business hours and
+           first-reply target, which the cards' figures follow (docs/analytics.md)
   SYNC_CONCURRENCY (default 16), SYNC_PARTIAL (default true), STALE_AFTER (default 7 days)
   SYNC_MODE (single|fanout), SYNC_QUEUE_URL, SYNC_ITEM_SIZE (20), SYNC_WORKERS (10),
   SYNC_MAX_RECEIVE (5), SYNC_SWEEP_OVERLAP (15m): the fan-out (docs/sync.md)

@@ -201,6 +201,12 @@ func loadShareKey(ctx context.Context, env config.Getenv, aw *lazyAWS, timeout t
 	return key, nil
 }
 
+// SummaryLinks sets opt's session links as the export functions do, for a
+// command that exports outside Lambda (chatcards export).
+func SummaryLinks(ctx context.Context, env config.Getenv, d Deps, opt *reports.SummaryOptions) error {
+	return summaryLinks(ctx, env, d, &lazyAWS{}, opt)
+}
+
 // summaryLinks makes the summary page's "longest waits" open their dialog
 // views through share links, when the export has the API's share key and
 // address (SHARE_KEY or SHARE_KEY_SECRET, and SHARE_BASE_URL); else the page

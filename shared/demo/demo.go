@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -179,7 +180,21 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	}
 	sel := reports.Selection{Folder: opt.Folder, From: opt.Day.Format("2006-01-02"), WithTimes: true}
 	rep = meter("export", "cards read", len(ts))
-	manifests, err := reports.Export(ctx, countingStore{opt.Store, rep}, &reports.DirSink{Root: opt.Out}, sel, reports.Options{Location: time.UTC, Logger: quiet})
+	// The summary page is opened from disk, where the API path of a session
+	// leads nowhere: its longest waits link to dialog pages saved beside the
+	// reports (out/dialog-<id>.html, three folders up from the page).
+	var linkMu sync.Mutex
+	linked := map[string]bool{}
+	sumOpt := reports.SummaryOptions{
+		SessionLink: func(_, id string) string {
+			linkMu.Lock()
+			linked[id] = true
+			linkMu.Unlock()
+			return "../../../" + url.PathEscape(dialogFile(id))
+		},
+		LinkNote: "Each session opens its dialog view, saved by the demo beside the reports.",
+	}
+	manifests, err := reports.Export(ctx, countingStore{opt.Store, rep}, &reports.DirSink{Root: opt.Out}, sel, reports.Options{Location: time.UTC, Logger: quiet, Summary: sumOpt})
 	rep.Stop()
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
@@ -191,6 +206,21 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		s.Files = append(s.Files, reports.ManifestKey(m.Folder, m.Date))
 	}
 	say("▸ export: %d report files under %s", len(s.Files), opt.Out)
+
+	ids := make([]string, 0, len(linked))
+	for id := range linked {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		c, err := opt.Store.Get(ctx, opt.Folder, id)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := saveDialog(opt.Out, c); err != nil {
+			return nil, err
+		}
+	}
 
 	show, err := s.tally(ctx, opt.Store, opt.Folder, opt.Day)
 	if err != nil {
@@ -223,11 +253,16 @@ func saveDialog(out string, c *card.Card) (string, error) {
 	if err := pages.Dialog(&b, c, pages.DialogOptions{Location: time.UTC}); err != nil {
 		return "", fmt.Errorf("dialog page of %s: %w", c.SessionID, err)
 	}
-	name := filepath.Join(out, "dialog-"+strings.ReplaceAll(c.SessionID, ":", "_")+".html")
+	name := filepath.Join(out, dialogFile(c.SessionID))
 	if err := os.WriteFile(name, b.Bytes(), 0o644); err != nil {
 		return "", err
 	}
 	return name, nil
+}
+
+// dialogFile is the file name of a session's saved dialog page.
+func dialogFile(sessionID string) string {
+	return "dialog-" + strings.ReplaceAll(sessionID, ":", "_") + ".html"
 }
 
 // showcase reports whether a makes a better first dialog page to open than

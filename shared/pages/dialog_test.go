@@ -238,3 +238,24 @@ func errorPage(t *testing.T) string {
 	}
 	return b.String()
 }
+
+// A folder with business hours decides the service level on the business
+// time: a 1 h 15 min wait can be met. The page shows the figure it was
+// decided on, so "met" beside "1 h 15 min" is not a riddle.
+func TestDialogShowsTheBusinessHoursWait(t *testing.T) {
+	c := dialogCard()
+	wait, biz := int64(4_500_000), int64(900_000)
+	c.WaitBeforeFirstReplyMs = &wait
+	c.ServiceLevel = stats.ServiceLevelMet
+	c.BusinessHours = &stats.BusinessHours{WaitBeforeFirstReplyMs: &biz}
+	page := html.UnescapeString(render(t, c, pages.DialogOptions{}))
+	for _, want := range []string{"1 h 15 min", "15 min 00 s in business hours", "within target, in business hours"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	c.BusinessHours = nil
+	if page := render(t, c, pages.DialogOptions{}); strings.Contains(page, "business hours") {
+		t.Error("a folder without business hours mentions them")
+	}
+}

@@ -247,7 +247,7 @@ func summaryViewOf(d summary.Day, opt SummaryOptions) summaryView {
 		"Medians and 90th percentiles are exact (nearest rank): the median of an even count is the lower middle value.",
 		"First reply: waitBeforeFirstReplyMs in calendar time (0 included); sessions without a first reply are left out. Service level is the card's own verdict against the target (business time when the folder has business hours), so a bar over the target can still be met.",
 		"Agent response: every customer wait (the customer's last line to the agent's answer) of the day's sessions.",
-		"Service level per agent is credited to the agent who sent the session's first reply (firstReplyBy on the card); “no agent” are handoffs that got no first reply.",
+		"Service level per agent is credited to the agent who sent the session's first reply (the card's firstReplyBy), as in the productivity report; “no agent” are the sessions it applies to that got no first reply at all (always missed).",
 		"Handoffs: sessions handed to live agents (a handoff, or an agent took part), counted in the hour the session started.",
 		"Longest waits: the larger of the session's first reply and its longest customer wait.",
 	}
@@ -328,7 +328,13 @@ func summaryHourly(d summary.Day) summaryChart {
 		x := float64(c.PlotX) + float64(i)*slot
 		bw := slot * 0.78
 		bx := x + (slot-bw)/2
-		title := fmt.Sprintf("%s:00 — %d sessions, %d handed to agents", h.Label, h.Sessions, h.Handoffs)
+		// A repeated hour's label is "03 +03:00": its tooltip reads
+		// "03:00 (UTC+03:00)", not "03 +03:00:00".
+		hourText := h.Label + ":00"
+		if hh, off, ok := strings.Cut(h.Label, " "); ok {
+			hourText = hh + ":00 (UTC" + off + ")"
+		}
+		title := fmt.Sprintf("%s — %d sessions, %d handed to agents", hourText, h.Sessions, h.Handoffs)
 		if h.Sessions > 0 {
 			hgt := float64(h.Sessions) / float64(top) * float64(c.PlotH)
 			c.Bars = append(c.Bars, summaryBar{X: bx, Y: float64(c.PlotY+c.PlotH) - hgt, W: bw, H: hgt, Class: "b-sessions", Title: title})

@@ -214,3 +214,46 @@ func TestSummaryPageInBrowser(t *testing.T) {
 		})
 	}
 }
+
+// The page's note says how the per-agent service level is credited, and it
+// must say what the table does: the sender of the first reply (firstReplyBy,
+// docs/summary.md), not the support person, who can be another agent, and
+// "no agent" for sessions with no first reply, which may have had agents.
+func TestSummaryPageNoteCreditsTheFirstReply(t *testing.T) {
+	loc := berlin(t)
+	d := summaryDayOf(t, "helpdesk", "2026-11-20", loc, summaryCards(t, "helpdesk", 40, loc, time.Date(2026, 11, 20, 6, 0, 0, 0, loc)))
+	page := string(summaryRender(t, d, pages.SummaryOptions{}))
+	_, note, ok := strings.Cut(page, "Service level per agent is credited to ")
+	if !ok {
+		t.Fatal("no note on the per-agent service level")
+	}
+	note, _, _ = strings.Cut(note, "</li>")
+	if strings.Contains(note, "support person") || strings.Contains(note, "joined last") || !strings.Contains(note, "first reply") {
+		t.Errorf("note: %q", note)
+	}
+}
+
+// On the night the clocks go back the repeated hour's bars say which of the
+// two it is in a readable tooltip: "03:00 (UTC+03:00)", not "03 +03:00:00".
+func TestSummaryPageRepeatedHourTooltip(t *testing.T) {
+	loc, err := time.LoadLocation("Europe/Helsinki")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 00:30 and 01:30 UTC are both 03:30 local on 25 October 2026.
+	var cards []*card.Card
+	for _, at := range []string{"2026-10-25T00:30:00.000Z", "2026-10-25T01:30:00.000Z"} {
+		c := card.New("hel", "s-"+at[11:13], at)
+		c.StartTime = at
+		cards = append(cards, c)
+	}
+	page := string(summaryRender(t, summaryDayOf(t, "hel", "2026-10-25", loc, cards), pages.SummaryOptions{}))
+	for _, want := range []string{"<title>03:00 (UTC&#43;03:00) — 1 sessions", "<title>03:00 (UTC&#43;02:00) — 1 sessions"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, ":00:00 — ") {
+		t.Error("a tooltip reads like \"03 +03:00:00\"")
+	}
+}

@@ -160,13 +160,14 @@ func invalid(field, format string, args ...any) error {
 	return card.Errorf(card.EINVALID, "reports", "%s: %s", field, fmt.Sprintf(format, args...))
 }
 
-// parseDay reads a local date at midnight in loc.
+// parseDay reads a local date as its first instant in loc (midnight, or the
+// jump when the clocks skip midnight: folders.DayStart).
 func parseDay(field, s string, loc *time.Location) (time.Time, error) {
 	d, err := time.Parse(dateLayout, s)
 	if err != nil {
 		return time.Time{}, invalid(field, "%q is not a date YYYY-MM-DD", s)
 	}
-	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc), nil
+	return folders.DayStart(d.Year(), d.Month(), d.Day(), loc), nil
 }
 
 func resolve(sel Selection, loc *time.Location) (*resolved, error) {

@@ -172,7 +172,9 @@ func ParseEvent(raw []byte, loc *time.Location, now time.Time, scheduledFormats 
 	}
 	if scheduled {
 		today := now.In(loc)
-		day := time.Date(today.Year(), today.Month(), today.Day()-1, 0, 0, 0, 0, loc)
+		// Calendar arithmetic on the date alone: a local midnight the
+		// clocks skip would land on the evening before.
+		day := time.Date(today.Year(), today.Month(), today.Day()-1, 0, 0, 0, 0, time.UTC)
 		return Selection{From: day.Format(dateLayout), Status: StatusAll, WithTimes: true, Formats: scheduledFormats}, true, nil
 	}
 	var e Event

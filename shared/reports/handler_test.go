@@ -207,3 +207,19 @@ func TestHandlerScheduledRun(t *testing.T) {
 		t.Fatalf("bad event: %v", err)
 	}
 }
+
+// The scheduled export takes yesterday's date, also when yesterday's
+// midnight did not exist (America/Santiago skips 2026-09-06T00:00): time.Date
+// of that midnight is the evening before, which exported 2026-09-05 twice and
+// 2026-09-06 never.
+func TestScheduledYesterdayWhoseMidnightWasSkipped(t *testing.T) {
+	scl, err := time.LoadLocation("America/Santiago")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 9, 7, 6, 0, 0, 0, time.UTC) // 03:00 -03 on Monday
+	sel, _, err := reports.ParseEvent([]byte(`{"scheduled": true}`), scl, now, []string{"csv"})
+	if err != nil || sel.From != "2026-09-06" {
+		t.Fatalf("from %q (%v), want 2026-09-06", sel.From, err)
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"path"
 	"strings"
-	"time"
 
 	"github.com/chatcards/chatcards/shared/folders"
 	"github.com/chatcards/chatcards/shared/pages"
@@ -60,7 +59,7 @@ func SummaryPageName(date string, oneDay bool) string {
 // windowDates lists the local dates of the export window.
 func windowDates(rs *resolved) []string {
 	var out []string
-	for d := rs.from; d.Before(rs.to); d = time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, rs.loc) {
+	for d := rs.from; d.Before(rs.to); d = folders.DayStart(d.Year(), d.Month(), d.Day()+1, rs.loc) {
 		out = append(out, d.Format(dateLayout))
 	}
 	return out

@@ -207,3 +207,33 @@ func TestOffsetsOffTheHour(t *testing.T) {
 		f.Close()
 	}
 }
+
+// In America/Santiago the clocks go forward at midnight: 2026-09-06 has no
+// 00:00 and begins at 01:00 -03 (04:00Z). time.Date gives 23:00 -04 of the
+// day before for that midnight, which put Saturday's last hour into
+// Sunday's export, labelled the summary "2026-09-05" and failed the export.
+func TestDayThatBeginsAtOneOClock(t *testing.T) {
+	cards := []*cardT{
+		newCard("scl", "s-sat", "2026-09-06T03:59:59.999Z"), // Sat 23:59:59.999 -04
+		newCard("scl", "s-sun", "2026-09-06T04:00:00.000Z"), // Sun 01:00 -03
+		newCard("scl", "s-sun-last", "2026-09-07T02:59:59.999Z"),
+		newCard("scl", "s-mon", "2026-09-07T03:00:00.000Z"),
+	}
+	opt := reports.Options{Folders: mustFolders(t, `{"scl": {"timeZone": "America/Santiago"}}`, folders.Defaults{Location: time.UTC})}
+	sel := reports.Selection{Folder: "scl", From: "2026-09-06", Reports: []string{"sessions", "daily-summary"}, Formats: []string{"csv"}}
+	dir, _ := export(t, cards, sel, opt)
+	got := readCSV(t, readFile(t, dir, key("scl", "2026-09-06", "sessions", "csv")))
+	if d := cmp.Diff([]string{"s-sun", "s-sun-last"}, column(got, "sessionId")); d != "" {
+		t.Errorf("Santiago 23-hour day (-want +got):\n%s", d)
+	}
+	ds := readCSV(t, readFile(t, dir, key("scl", "2026-09-06", "daily-summary", "csv")))
+	if d := cmp.Diff([]string{"2026-09-06"}, column(ds, "day")); d != "" {
+		t.Errorf("daily-summary day (-want +got):\n%s", d)
+	}
+	// Saturday's own export ends where Sunday begins.
+	dir, _ = export(t, cards, reports.Selection{Folder: "scl", From: "2026-09-05", Reports: []string{"sessions"}, Formats: []string{"csv"}}, opt)
+	got = readCSV(t, readFile(t, dir, key("scl", "2026-09-05", "sessions", "csv")))
+	if d := cmp.Diff([]string{"s-sat"}, column(got, "sessionId")); d != "" {
+		t.Errorf("Santiago Saturday (-want +got):\n%s", d)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chatcards/chatcards/shared/card"
+	"github.com/chatcards/chatcards/shared/folders"
 	"github.com/chatcards/chatcards/shared/stats"
 )
 
@@ -161,8 +162,10 @@ func NewDay(folder, date string, loc *time.Location, target time.Duration) (*Bui
 	if err != nil {
 		return nil, fmt.Errorf("summary: date %q is not YYYY-MM-DD", date)
 	}
-	start := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc)
-	end := time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc)
+	// Not time.Date: a midnight the clocks skip would start the day an hour
+	// early, in the evening before.
+	start := folders.DayStart(d.Year(), d.Month(), d.Day(), loc)
+	end := folders.DayStart(d.Year(), d.Month(), d.Day()+1, loc)
 	b := &Builder{folder: folder, date: date, loc: loc, target: target, start: start, end: end,
 		agents: map[string]*AgentLevel{}, terms: map[[2]string]int64{}}
 	b.d = Day{Folder: folder, Date: date, TimeZone: loc.String(), FirstReplyTargetMs: target.Milliseconds()}
