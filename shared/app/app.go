@@ -305,6 +305,9 @@ func syncHandler(ctx context.Context, env config.Getenv, d Deps, rateShare float
 			kinds[s.Folder] = s.Kind
 		}
 		d.logger().Info("sync sources", "kinds", kinds, "rateShare", rateShare)
+		if k, ok := kinds[sources.DefaultFolder]; ok && !sources.FolderAware(k) {
+			d.logger().Warn("every folder reads one source that cannot keep folders apart: a card made in one folder with another folder's session id would get that chat; give each folder its own SOURCES entry when there is more than one", "kind", k)
+		}
 	case *sources.Router:
 		router = src
 	default:

@@ -259,17 +259,17 @@ type blobList struct {
 func ParseBlobList(b []byte) (items []BlobItem, next string, err error) {
 	var l blobList
 	if err := xml.Unmarshal(b, &l); err != nil {
-		return nil, "", fmt.Errorf("List Blobs answer: %w", err)
+		return nil, "", fmt.Errorf("blob listing (List Blobs) answer: %w", err)
 	}
 	for i, e := range l.Blobs.Blob {
 		if e.Name == "" {
-			return nil, "", fmt.Errorf("List Blobs answer: Blobs.Blob[%d].Name: is empty", i)
+			return nil, "", fmt.Errorf("blob listing (List Blobs) answer: Blobs.Blob[%d].Name: is empty", i)
 		}
 		it := BlobItem{Name: e.Name}
 		if e.Properties.LastModified != "" {
 			t, err := http.ParseTime(e.Properties.LastModified)
 			if err != nil {
-				return nil, "", fmt.Errorf("List Blobs answer: Blobs.Blob[%d].Properties.Last-Modified: %q is not an HTTP date", i, e.Properties.LastModified)
+				return nil, "", fmt.Errorf("blob listing (List Blobs) answer: Blobs.Blob[%d].Properties.Last-Modified: %q is not an HTTP date", i, e.Properties.LastModified)
 			}
 			it.LastModified = t.UTC()
 		}

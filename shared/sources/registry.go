@@ -305,6 +305,9 @@ func (c Config) Spec() Spec {
 
 // Open opens every spec's source and binds them into a Router.
 func Open(ctx context.Context, specs []Spec, env OpenEnv) (*Router, error) {
+	if err := checkSharedDefault(specs); err != nil {
+		return nil, err
+	}
 	bound := make(map[string]Source, len(specs))
 	discover := map[string]bool{}
 	for _, s := range specs {
@@ -471,4 +474,30 @@ func (f *FilesSettings) Open(context.Context, OpenEnv) (Source, error) {
 		return nil, fmt.Errorf("dir: %w", err)
 	}
 	return s, nil
+}
+
+// FolderAware reports whether a kind keeps folders apart by itself: the
+// http source sends ?folder= and its platform tags each transcript with its
+// tenant, which the sync checks. Every other kind reads one account, bucket
+// or directory that knows no folders: a card of folder B created with a
+// session id of folder A's would get A's chat if both folders read it.
+func FolderAware(kind string) bool { return kind == "http" }
+
+// checkSharedDefault refuses a "*" entry of a kind that cannot keep folders
+// apart when SOURCES also names folders: the deployment then clearly serves
+// several folders, and every folder without its own entry would read the
+// same account, bucket or directory (the cross-folder read of issue 9). A
+// "*" alone (the single-source settings) stays allowed: a one-folder
+// install; the sync warns about it at start-up.
+func checkSharedDefault(specs []Spec) error {
+	var star *Spec
+	for i := range specs {
+		if specs[i].Folder == DefaultFolder {
+			star = &specs[i]
+		}
+	}
+	if star == nil || FolderAware(star.Kind) || len(specs) == 1 {
+		return nil
+	}
+	return fmt.Errorf("SOURCES[%q]: kind %q cannot keep folders apart (its transcripts name no folder), so with folders of their own in SOURCES it would serve every other folder from one place: give each folder its own entry, or make \"*\" an http source", DefaultFolder, star.Kind)
 }

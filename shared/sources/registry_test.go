@@ -111,8 +111,8 @@ func TestSpecsFromEnv(t *testing.T) {
 }
 
 func TestOpenAndRoute(t *testing.T) {
-	dirA, dirStar := t.TempDir(), t.TempDir()
-	specs, err := sources.ParseSources([]byte(`{"a": {"kind": "files", "dir": "` + dirA + `"}, "*": {"kind": "files", "dir": "` + dirStar + `"},
+	dirA := t.TempDir()
+	specs, err := sources.ParseSources([]byte(`{"a": {"kind": "files", "dir": "` + dirA + `"}, "*": {"kind": "http", "url": "http://127.0.0.1:9", "token": "t"},
 		"c": {"kind": "connect", "bucket": "bk", "prefix": "c/"}, "d": {"kind": "connect", "bucket": "bk", "prefix": "d/"}}`))
 	if err != nil {
 		t.Fatal(err)
@@ -260,5 +260,37 @@ func TestPlatformKindsTakeTheirRateShare(t *testing.T) {
 	}
 	if got := sources.ExportClientRPS(a, "zendesk", 2, sources.OpenEnv{}); got != 8 {
 		t.Errorf("rps 8 without a share = %v, want 8", got)
+	}
+}
+
+// A "*" entry of a kind that cannot keep folders apart would serve every
+// folder without its own entry from one account, bucket or directory: with
+// named folders beside it, that is refused at start-up; alone (the
+// single-source settings of a one-folder install) it is allowed.
+func TestSharedDefaultOfAFolderBlindKind(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		sources string
+		ok      bool
+	}{
+		{`{"*": {"kind": "files", "dir": "` + dir + `"}}`, true},
+		{`{"a": {"kind": "files", "dir": "` + dir + `"}, "*": {"kind": "files", "dir": "` + dir + `"}}`, false},
+		{`{"a": {"kind": "files", "dir": "` + dir + `"}, "*": {"kind": "connect", "bucket": "b"}}`, false},
+		{`{"a": {"kind": "files", "dir": "` + dir + `"}, "*": {"kind": "zendesk", "url": "https://x.zendesk.com", "token": "t"}}`, false},
+		{`{"a": {"kind": "files", "dir": "` + dir + `"}, "*": {"kind": "http", "url": "http://127.0.0.1:9", "token": "t"}}`, true},
+		{`{"a": {"kind": "files", "dir": "` + dir + `"}, "b": {"kind": "connect", "bucket": "b"}}`, true},
+	} {
+		specs, err := sources.ParseSources([]byte(tc.sources))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s3c := &fakeS3{objects: map[string][]byte{}, gets: map[string]int{}}
+		_, err = sources.Open(context.Background(), specs, sources.OpenEnv{S3: func(context.Context) (sources.S3API, error) { return s3c, nil }})
+		if tc.ok != (err == nil) {
+			t.Errorf("%s: %v, want ok %v", tc.sources, err, tc.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), `SOURCES["*"]`) {
+			t.Errorf("error does not name the entry: %v", err)
+		}
 	}
 }
