@@ -146,7 +146,7 @@ func Parse(raw []byte, d Defaults) (*Config, error) {
 	}
 	entries := make(map[string]*entry, len(top))
 	for _, folder := range slices.Sorted(maps.Keys(top)) {
-		if folder != "*" && !validFolder(folder) {
+		if folder != "*" && !ValidFolder(folder) {
 			return nil, &Error{Folder: folder, Msg: "not a folder code (1 to 64 characters of A-Z a-z 0-9 _ -) or \"*\""}
 		}
 		e, err := parseEntry(folder, top[folder])
@@ -430,9 +430,9 @@ func clock(s string) (int, bool) {
 	return h*60 + m, true
 }
 
-// validFolder is card.ValidFolder's rule (card imports stats, which imports
-// this package, so it cannot be called from here).
-func validFolder(s string) bool {
+// ValidFolder is the folder-code rule (1–64 characters of A-Z a-z 0-9 _ -),
+// shared by the API, the stores and FOLDERS (card.ValidFolder is this).
+func ValidFolder(s string) bool {
 	if len(s) == 0 || len(s) > 64 {
 		return false
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/go-json-experiment/json/jsontext"
 
-	"github.com/chatcards/chatcards/shared/formats"
 	"github.com/chatcards/chatcards/shared/transcript"
 )
 
@@ -159,24 +158,7 @@ func (e *statusError) Error() string {
 // decodeAs decodes an assembled platform file with its format and checks
 // it is the session asked for (want "" skips that check: sweeps).
 func decodeAs(format, want string, doc []byte) (Result, error) {
-	f, ok := formats.Lookup(format)
-	if !ok {
-		return Result{}, fmt.Errorf("sources: %s: no such format", format)
-	}
-	id := want
-	if id == "" {
-		id = "(unknown)"
-	}
-	d, err := f.Decode(doc)
-	if err != nil {
-		return Result{}, badTranscript(id, err)
-	}
-	if want != "" {
-		if err := checkSession(want, d.Transcript); err != nil {
-			return Result{}, err
-		}
-	}
-	return Result{Transcript: d.Transcript, Hash: HashDocs(doc), Figures: d.Figures}, nil
+	return vendorResult(want, doc, decoderOf(format))
 }
 
 // pathID checks a session id before it goes into a URL path: a valid
